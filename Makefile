@@ -1,0 +1,48 @@
+# Two entry points: `make demo` and `make test`. Everything else is their plumbing.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+DEPS := $(VENV)/.deps-installed
+# pytest options for both passes, e.g. PYTEST_ARGS="-x -k fleet"
+PYTEST_ARGS ?=
+
+.PHONY: test demo lint format system-deps bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(DEPS): requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+system-deps:
+	@scripts/ensure-system-deps.sh
+
+lint: $(DEPS)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(DEPS)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+# First pass on SQLite (the embedded default); then, when DATABASE_URL names a
+# PostgreSQL server, every test that touches the database once more against it.
+test: $(DEPS) system-deps lint
+	env -u DATABASE_URL $(BIN)/pytest $(PYTEST_ARGS)
+	@if [[ "$${DATABASE_URL:-}" == postgres* ]]; then \
+		echo "== database tests again on PostgreSQL ($${DATABASE_URL%%@*}@…)"; \
+		$(BIN)/pytest -m database $(PYTEST_ARGS); \
+	else \
+		echo "== DATABASE_URL names no PostgreSQL server: PostgreSQL pass skipped"; \
+	fi
+
+demo: $(DEPS) system-deps
+	$(BIN)/python -m demo
+
+bench: $(DEPS) system-deps
+	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) var artifacts staticfiles .pytest_cache .ruff_cache

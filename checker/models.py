@@ -1,0 +1,109 @@
+"""What the checker saw: runs, per-target observations, and how to reach each target."""
+
+from django.db import models
+
+from inventory.models import DBInstance
+
+EVIDENCE_SCHEMA_VERSION = 1
+
+
+class CheckerProfile(models.Model):
+    """How to check the endpoints matching a glob over "account/identifier" (first match wins).
+
+    The password is stored only encrypted (Fernet keys from TLSPOSTURE_SECRET_KEYS), or
+    referenced by environment variable or AWS Secrets Manager ARN, or replaced by an IAM token.
+    """
+
+    name = models.CharField(max_length=200, unique=True, help_text="Key used by imports.")
+    match = models.CharField(max_length=300, help_text='Glob over "account/identifier".')
+    position = models.PositiveIntegerField(default=0, help_text="Lower is tried first.")
+    username = models.CharField(max_length=100, blank=True)
+    password_encrypted = models.TextField(blank=True, editable=False)
+    password_env = models.CharField(max_length=100, blank=True)
+    secrets_manager_arn = models.CharField(max_length=300, blank=True)
+    iam_auth = models.BooleanField(default=False)
+    ca_bundle = models.CharField(max_length=500, blank=True)
+    connect_host = models.CharField(max_length=255, blank=True)
+    connect_port = models.PositiveIntegerField(null=True, blank=True)
+    # Opt-in plaintext-login canary (DESIGN.md checker rule 3): a dedicated account only.
+    canary_username = models.CharField(max_length=100, blank=True)
+    canary_password_env = models.CharField(max_length=100, blank=True)
+    enabled = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["position", "name"]
+
+    def __str__(self):
+        return f"{self.name} ({self.match})"
+
+
+class CheckRun(models.Model):
+    class Status(models.TextChoices):
+        RUNNING = "running", "running"
+        DONE = "done", "done"
+        FAILED = "failed", "failed"
+
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
+    trigger = models.CharField(max_length=32, default="command")
+    network_zone = models.CharField(max_length=100, blank=True)
+    targets = models.PositiveIntegerField(default=0)
+    ok = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    workers = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        get_latest_by = "started_at"
+
+    def __str__(self):
+        return f"check run {self.started_at:%Y-%m-%d %H:%M} ({self.status})"
+
+
+class Observation(models.Model):
+    """What one check of one endpoint showed. `evidence` is versioned JSON (see evidence.py)."""
+
+    class Status(models.TextChoices):
+        OK = "ok", "ok"
+        UNREACHABLE = "unreachable", "unreachable"
+        TLS_FAILED = "tls-failed", "TLS failed"
+        AUTH_FAILED = "auth-failed", "authentication failed"
+
+    run = models.ForeignKey(
+        CheckRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="observations"
+    )
+    instance = models.ForeignKey(DBInstance, on_delete=models.CASCADE, related_name="observations")
+    checked_at = models.DateTimeField()
+    status = models.CharField(max_length=16, choices=Status.choices)
+    reason = models.TextField(blank=True)
+    dialed = models.CharField(max_length=300, blank=True, help_text="host:port actually dialed")
+    verified_name = models.CharField(max_length=255, blank=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+    schema_version = models.PositiveSmallIntegerField(default=EVIDENCE_SCHEMA_VERSION)
+    evidence = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["-checked_at"]
+        get_latest_by = "checked_at"
+        indexes = [models.Index(fields=["instance", "-checked_at"])]
+
+    def __str__(self):
+        return f"{self.instance_id} {self.checked_at:%Y-%m-%d %H:%M} {self.status}"
+
+
+class TargetState(models.Model):
+    """The latest observation of each endpoint, so lists never scan observation history."""
+
+    instance = models.OneToOneField(
+        DBInstance, on_delete=models.CASCADE, primary_key=True, related_name="check_state"
+    )
+    latest = models.ForeignKey(Observation, null=True, on_delete=models.SET_NULL, related_name="+")
+    last_checked = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=Observation.Status.choices, blank=True)
+    last_ok_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"{self.instance_id}: {self.status or 'never'}"

@@ -1,0 +1,512 @@
+"""The only writer of inventory models: account import and `sync_account`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils import timezone
+
+from common.normalise import normalise_parameter
+from inventory.facts import InstanceFact, RegionInventory, SourceError
+from inventory.models import (
+    CACertificate,
+    CloudAccount,
+    DBInstance,
+    PendingAction,
+    Provider,
+    SyncRegion,
+    SyncRun,
+    TLSParameter,
+)
+from inventory.signals import sync_finished
+from inventory.sources import source_for
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[..., None]
+
+# DBInstance fields copied verbatim from InstanceFact.
+_COPIED_FIELDS = (
+    "kind",
+    "identifier",
+    "engine",
+    "engine_version",
+    "status",
+    "role",
+    "endpoint_host",
+    "endpoint_port",
+    "reader_endpoint_host",
+    "parameter_group",
+    "parameter_group_is_default",
+    "parameter_apply_status",
+    "ca_identifier",
+    "pending_ca_identifier",
+    "server_cert_not_after",
+    "server_cert_source",
+    "publicly_accessible",
+    "iam_auth_enabled",
+    "proxy_require_tls",
+    "ssl_enabled",
+    "ssl_forced",
+    "ssl_endpoint",
+    "ssl_ca_type",
+)
+_DICT_FIELDS = ("tags", "details", "lookup_errors")
+_DERIVED_FIELDS = ("ca_id", "ca_lookup_error", "parent_id", "gone_at")
+_INSTANCE_UPDATE_FIELDS = _COPIED_FIELDS + _DICT_FIELDS + _DERIVED_FIELDS
+
+_PARAMETER_FIELDS = (
+    "raw_value",
+    "normalised_value",
+    "source",
+    "source_name",
+    "set_by",
+    "apply_type",
+    "apply_status",
+    "is_modifiable",
+)
+_CA_FIELDS = (
+    "valid_from",
+    "valid_till",
+    "thumbprint",
+    "key_algorithm",
+    "customer_override",
+    "customer_override_valid_till",
+    "default_for_new_launches",
+)
+_ACTION_FIELDS = (
+    "description",
+    "auto_applied_after",
+    "forced_apply_date",
+    "current_apply_date",
+    "opt_in_status",
+)
+# Fetching regions is network-bound; writing stays on the calling thread.
+REGION_FETCH_THREADS = 4
+
+
+@dataclass
+class RegionOutcome:
+    region: str
+    ok: bool
+    error: str = ""
+    instances_found: int = 0
+    created: int = 0
+    changed: int = 0
+    marked_gone: int = 0
+    api_calls: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+def sync_accounts(
+    accounts: Iterable[CloudAccount],
+    regions: list[str] | None = None,
+    *,
+    trigger: str = "command",
+    progress: Progress | None = None,
+) -> list[SyncRun]:
+    return [
+        sync_account(account, regions, trigger=trigger, progress=progress) for account in accounts
+    ]
+
+
+def sync_account(
+    account: CloudAccount,
+    regions: list[str] | None = None,
+    *,
+    trigger: str = "command",
+    progress: Progress | None = None,
+    source=None,
+) -> SyncRun:
+    """Read every region of an account and write what it holds.
+
+    A region that fails keeps its earlier data and records why; the other regions go on.
+    """
+    notify = progress or (lambda *a, **k: None)
+    run = SyncRun.objects.create(account=account, started_at=timezone.now(), trigger=trigger)
+    outcomes: list[RegionOutcome] = []
+    try:
+        source = source or source_for(account)
+        region_names = list(dict.fromkeys(regions or account.regions or source.regions()))
+    except SourceError as exc:
+        return _finish(run, outcomes, error=str(exc))
+    except Exception as exc:  # a misconfigured account must not stop the other accounts
+        log.exception("sync of account %s could not start", account.name)
+        return _finish(run, outcomes, error=f"{type(exc).__name__}: {exc}")
+
+    notify("account-start", account=account.name, regions=len(region_names))
+    with ThreadPoolExecutor(max_workers=min(REGION_FETCH_THREADS, max(1, len(region_names)))) as ex:
+        futures = {region: ex.submit(_fetch, source, region) for region in region_names}
+        for region in region_names:
+            started = timezone.now()
+            inventory, error = futures[region].result()
+            if error:
+                outcome = RegionOutcome(region=region, ok=False, error=error)
+            else:
+                outcome = write_region(account, inventory)
+            SyncRegion.objects.create(
+                run=run,
+                region=region,
+                status=SyncRegion.Status.OK if outcome.ok else SyncRegion.Status.FAILED,
+                error=outcome.error,
+                instances_found=outcome.instances_found,
+                api_calls=outcome.api_calls,
+                started_at=started,
+                finished_at=timezone.now(),
+            )
+            outcomes.append(outcome)
+            notify(
+                "region-done",
+                account=account.name,
+                region=region,
+                ok=outcome.ok,
+                instances=outcome.instances_found,
+                error=outcome.error,
+            )
+    return _finish(run, outcomes)
+
+
+def _fetch(source, region: str) -> tuple[RegionInventory | None, str]:
+    try:
+        return source.fetch_region(region), ""
+    except SourceError as exc:
+        return None, str(exc) or type(exc).__name__
+    except Exception as exc:
+        log.exception("region %s failed unexpectedly", region)
+        return None, f"unexpected {type(exc).__name__}: {exc}"
+
+
+def _finish(run: SyncRun, outcomes: list[RegionOutcome], error: str = "") -> SyncRun:
+    failed = [o for o in outcomes if not o.ok]
+    if error or (outcomes and len(failed) == len(outcomes)):
+        run.status = SyncRun.Status.FAILED
+    elif failed:
+        run.status = SyncRun.Status.PARTIAL
+    else:
+        run.status = SyncRun.Status.OK
+    run.error = error
+    run.finished_at = timezone.now()
+    run.instances_seen = sum(o.instances_found for o in outcomes)
+    run.created = sum(o.created for o in outcomes)
+    run.changed = sum(o.changed for o in outcomes)
+    run.marked_gone = sum(o.marked_gone for o in outcomes)
+    run.api_calls = sum(o.api_calls for o in outcomes)
+    run.save()
+    sync_finished.send(sender=SyncRun, run=run, account=run.account)
+    return run
+
+
+@transaction.atomic
+def write_region(account: CloudAccount, inventory: RegionInventory) -> RegionOutcome:
+    """Upsert one region's facts; all or nothing, so a failure keeps the earlier data."""
+    now = timezone.now()
+    region = inventory.region
+    outcome = RegionOutcome(
+        region=region,
+        ok=True,
+        instances_found=len(inventory.instances),
+        api_calls=inventory.api_calls,
+        warnings=list(inventory.warnings),
+    )
+    cas = _write_cas(account, inventory, now)
+
+    existing = {
+        row.resource_id: row for row in DBInstance.objects.filter(account=account, region=region)
+    }
+    by_resource: dict[str, DBInstance] = {}
+    to_create, to_update = [], []
+    for fact in inventory.instances:
+        row = existing.get(fact.resource_id)
+        if row is None:
+            row = DBInstance(
+                account=account,
+                provider=account.provider,
+                region=region,
+                resource_id=fact.resource_id,
+                first_seen=now,
+                last_seen=now,
+            )
+            _apply_instance_fact(row, fact, cas, inventory)
+            to_create.append(row)
+        elif _apply_instance_fact(row, fact, cas, inventory):
+            to_update.append(row)
+        by_resource[fact.resource_id] = row
+    DBInstance.objects.bulk_create(to_create, batch_size=500)
+    outcome.created = len(to_create)
+
+    # Parents can only be resolved once every row of the region has an id.
+    created_ids = {row.pk for row in to_create}
+    updated_ids = {row.pk for row in to_update}
+    new_parents = []
+    for fact in inventory.instances:
+        row = by_resource[fact.resource_id]
+        parent = by_resource.get(fact.parent_resource_id) if fact.parent_resource_id else None
+        parent_id = parent.pk if parent else None
+        if row.parent_id != parent_id:
+            row.parent_id = parent_id
+            if row.pk in created_ids:
+                new_parents.append(row)
+            elif row.pk not in updated_ids:
+                to_update.append(row)
+                updated_ids.add(row.pk)
+    DBInstance.objects.bulk_update(new_parents, ["parent_id"], batch_size=500)
+
+    DBInstance.objects.bulk_update(to_update, _INSTANCE_UPDATE_FIELDS, batch_size=500)
+    outcome.changed = len(to_update)
+    seen_ids = [row.pk for row in by_resource.values()]
+    for start in range(0, len(seen_ids), 500):
+        DBInstance.objects.filter(pk__in=seen_ids[start : start + 500]).update(last_seen=now)
+
+    if inventory.complete:
+        vanished = [
+            row.pk
+            for resource_id, row in existing.items()
+            if resource_id not in by_resource and row.gone_at is None
+        ]
+        for start in range(0, len(vanished), 500):
+            DBInstance.objects.filter(pk__in=vanished[start : start + 500]).update(gone_at=now)
+        outcome.marked_gone = len(vanished)
+
+    outcome.changed += _write_parameters(by_resource, inventory.instances, now)
+    outcome.changed += _write_pending_actions(by_resource, inventory.instances, now)
+    outcome.changed += _write_proxy_targets(account, by_resource, inventory.instances)
+    return outcome
+
+
+def _apply_instance_fact(row: DBInstance, fact: InstanceFact, cas, inventory) -> bool:
+    """Copy a fact onto a row; True when anything changed."""
+    ca = cas.get(fact.ca_identifier) if fact.ca_identifier else None
+    if not fact.ca_identifier or ca is not None:
+        ca_error = ""
+    elif inventory.cas:
+        ca_error = f"{fact.ca_identifier} is not among the CAs the region lists"
+    else:
+        ca_error = "the region's CA list could not be read"
+    wanted = {name: getattr(fact, name) for name in _COPIED_FIELDS}
+    wanted.update({name: dict(getattr(fact, name)) for name in _DICT_FIELDS})
+    wanted.update(ca_id=ca.pk if ca else None, ca_lookup_error=ca_error, gone_at=None)
+    changed = False
+    for name, value in wanted.items():
+        if getattr(row, name) != value:
+            setattr(row, name, value)
+            changed = True
+    return changed
+
+
+def _write_cas(account: CloudAccount, inventory: RegionInventory, now) -> dict[str, CACertificate]:
+    existing = {
+        ca.identifier: ca
+        for ca in CACertificate.objects.filter(account=account, region=inventory.region)
+    }
+    for fact in inventory.cas:
+        ca = existing.get(fact.identifier)
+        values = {name: getattr(fact, name) for name in _CA_FIELDS}
+        if ca is None:
+            ca = CACertificate.objects.create(
+                account=account,
+                region=inventory.region,
+                identifier=fact.identifier,
+                first_seen=now,
+                last_seen=now,
+                **values,
+            )
+            existing[fact.identifier] = ca
+            continue
+        changed = [name for name, value in values.items() if getattr(ca, name) != value]
+        for name in changed:
+            setattr(ca, name, values[name])
+        ca.last_seen = now
+        ca.save(update_fields=[*changed, "last_seen"])
+    return existing
+
+
+def _write_parameters(by_resource, facts, now) -> int:
+    rows = {
+        (p.instance_id, p.name): p
+        for p in TLSParameter.objects.filter(instance__in=[r.pk for r in by_resource.values()])
+    }
+    to_create, to_update, keep = [], [], set()
+    for fact in facts:
+        instance = by_resource[fact.resource_id]
+        for param in fact.parameters:
+            key = (instance.pk, param.name)
+            keep.add(key)
+            values = {
+                name: getattr(param, name)
+                for name in _PARAMETER_FIELDS
+                if name != "normalised_value"
+            }
+            values["normalised_value"] = normalise_parameter(param.name, param.raw_value)
+            row = rows.get(key)
+            if row is None:
+                to_create.append(
+                    TLSParameter(instance=instance, name=param.name, updated_at=now, **values)
+                )
+            elif any(getattr(row, n) != v for n, v in values.items()):
+                for n, v in values.items():
+                    setattr(row, n, v)
+                row.updated_at = now
+                to_update.append(row)
+    stale = [row.pk for key, row in rows.items() if key not in keep]
+    TLSParameter.objects.bulk_create(to_create, batch_size=500)
+    TLSParameter.objects.bulk_update(to_update, [*_PARAMETER_FIELDS, "updated_at"], batch_size=500)
+    TLSParameter.objects.filter(pk__in=stale).delete()
+    return len(to_update) + len(stale)
+
+
+def _write_pending_actions(by_resource, facts, now) -> int:
+    rows = {
+        (a.instance_id, a.action): a
+        for a in PendingAction.objects.filter(instance__in=[r.pk for r in by_resource.values()])
+    }
+    to_create, to_update, keep = [], [], set()
+    for fact in facts:
+        instance = by_resource[fact.resource_id]
+        for action in fact.pending_actions:
+            key = (instance.pk, action.action)
+            keep.add(key)
+            values = {name: getattr(action, name) for name in _ACTION_FIELDS}
+            row = rows.get(key)
+            if row is None:
+                to_create.append(
+                    PendingAction(
+                        instance=instance,
+                        action=action.action,
+                        first_seen=now,
+                        last_seen=now,
+                        **values,
+                    )
+                )
+            else:
+                if any(getattr(row, n) != v for n, v in values.items()):
+                    to_update.append(row)
+                for n, v in values.items():
+                    setattr(row, n, v)
+    done = [row.pk for key, row in rows.items() if key not in keep]
+    PendingAction.objects.bulk_create(to_create, batch_size=500)
+    PendingAction.objects.bulk_update(to_update, list(_ACTION_FIELDS), batch_size=500)
+    PendingAction.objects.filter(pk__in=[r.pk for k, r in rows.items() if k in keep]).update(
+        last_seen=now
+    )
+    PendingAction.objects.filter(pk__in=done).delete()
+    return len(to_create) + len(to_update) + len(done)
+
+
+def _write_proxy_targets(account, by_resource, facts) -> int:
+    proxies = [f for f in facts if f.kind == DBInstance.Kind.PROXY]
+    if not proxies:
+        return 0
+    wanted_ids = {f.resource_id: set(f.proxy_target_resource_ids) for f in proxies}
+    all_targets = set().union(*wanted_ids.values())
+    # Targets may live anywhere in the account (a proxy can front a cluster in its region).
+    target_pks = dict(
+        DBInstance.objects.filter(account=account, resource_id__in=all_targets).values_list(
+            "resource_id", "pk"
+        )
+    )
+    changed = 0
+    for proxy_fact in proxies:
+        proxy = by_resource[proxy_fact.resource_id]
+        wanted = {target_pks[r] for r in wanted_ids[proxy_fact.resource_id] if r in target_pks}
+        current = set(proxy.proxy_targets.values_list("pk", flat=True))
+        if wanted != current:
+            proxy.proxy_targets.set(wanted)
+            changed += 1
+    return changed
+
+
+# ---- accounts as code -------------------------------------------------------------------
+
+_ACCOUNT_KEYS = {
+    "name",
+    "provider",
+    "regions",
+    "role_arn",
+    "endpoint_url",
+    "endpoint",
+    "protocol",
+    "access_key_id_env",
+    "access_key_secret_env",
+    "security_token_env",
+    "network_zone",
+    "ca_bundle",
+    "enabled",
+}
+_SECRET_KEYS = {"access_key_id", "access_key_secret", "secret_access_key", "password", "token"}
+
+
+class ImportError_(ValueError):
+    """An accounts file entry is invalid; the message names the entry and the key."""
+
+
+def validate_account_entry(index: int, entry: dict) -> dict:
+    where = f"[[account]] #{index + 1}"
+    if not isinstance(entry, dict):
+        raise ImportError_(f"{where}: must be a table")
+    secrets = sorted(_SECRET_KEYS & entry.keys())
+    if secrets:
+        raise ImportError_(
+            f"{where}: {', '.join(secrets)} would put a secret in the file; "
+            "name an environment variable instead (access_key_id_env, access_key_secret_env)"
+        )
+    unknown = sorted(set(entry) - _ACCOUNT_KEYS)
+    if unknown:
+        raise ImportError_(f"{where}: unknown key(s) {', '.join(unknown)}")
+    name = entry.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise ImportError_(f"{where}: name is required")
+    provider = entry.get("provider")
+    if provider not in Provider.values:
+        raise ImportError_(
+            f"{where} ({name}): provider must be one of {', '.join(Provider.values)}"
+        )
+    regions = entry.get("regions", [])
+    if not isinstance(regions, list) or not all(isinstance(r, str) and r for r in regions):
+        raise ImportError_(f"{where} ({name}): regions must be a list of region names")
+    protocol = entry.get("protocol", "https")
+    if protocol not in CloudAccount.Protocol.values:
+        raise ImportError_(f"{where} ({name}): protocol must be https or http")
+    values = {key: entry[key] for key in _ACCOUNT_KEYS if key in entry and key != "name"}
+    for key, value in values.items():
+        if key not in ("regions", "enabled") and not isinstance(value, str):
+            raise ImportError_(f"{where} ({name}): {key} must be a string")
+    if "enabled" in values and not isinstance(values["enabled"], bool):
+        raise ImportError_(f"{where} ({name}): enabled must be true or false")
+    values["regions"] = list(dict.fromkeys(regions))
+    return {"name": name.strip(), **values}
+
+
+def import_accounts(entries: list[dict]) -> dict[str, list[str]]:
+    """Create or update accounts keyed by name. Returns names by outcome."""
+    cleaned = [validate_account_entry(i, e) for i, e in enumerate(entries)]
+    names = [c["name"] for c in cleaned]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ImportError_(f"account name(s) given twice: {', '.join(duplicates)}")
+    result = {"created": [], "updated": [], "unchanged": []}
+    defaults = {
+        f.name: f.get_default() for f in CloudAccount._meta.concrete_fields if not f.primary_key
+    }
+    with transaction.atomic():
+        for values in cleaned:
+            name = values.pop("name")
+            account = CloudAccount.objects.filter(name=name).first()
+            if account is None:
+                CloudAccount.objects.create(name=name, **values)
+                result["created"].append(name)
+                continue
+            # Keys left out of the file go back to their defaults: the file is the truth.
+            desired = {key: values.get(key, defaults[key]) for key in _ACCOUNT_KEYS - {"name"}}
+            changed = [k for k, v in desired.items() if getattr(account, k) != v]
+            if changed:
+                for key in changed:
+                    setattr(account, key, desired[key])
+                account.save()
+                result["updated"].append(name)
+            else:
+                result["unchanged"].append(name)
+    return result

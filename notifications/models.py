@@ -1,0 +1,66 @@
+"""Expiry digest subscriptions and the log that makes each send happen once per period."""
+
+from django.conf import settings
+from django.db import models
+
+
+def default_thresholds():
+    return [90, 30, 7]
+
+
+class DigestSubscription(models.Model):
+    class Cadence(models.TextChoices):
+        DAILY = "daily", "daily"
+        WEEKLY = "weekly", "weekly"
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="digest_subscriptions"
+    )
+    name = models.CharField(max_length=200)
+    recipients = models.TextField(help_text="E-mail addresses, one per line.")
+    providers = models.JSONField(default=list, blank=True, help_text="Empty: all providers.")
+    accounts = models.ManyToManyField("inventory.CloudAccount", blank=True)
+    regions = models.JSONField(default=list, blank=True)
+    tags = models.JSONField(default=dict, blank=True, help_text='e.g. {"team": "payments"}')
+    thresholds_days = models.JSONField(default=default_thresholds)
+    cadence = models.CharField(max_length=8, choices=Cadence.choices, default=Cadence.DAILY)
+    time_zone = models.CharField(max_length=64, default="UTC")
+    send_empty = models.BooleanField(default=False)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class DigestSendLog(models.Model):
+    """Claimed before sending: the unique period key makes a second sender back off."""
+
+    class Status(models.TextChoices):
+        CLAIMED = "claimed", "claimed"
+        SENT = "sent", "sent"
+        SKIPPED_EMPTY = "empty", "nothing to send"
+        FAILED = "failed", "failed"
+
+    subscription = models.ForeignKey(
+        DigestSubscription, on_delete=models.CASCADE, related_name="send_log"
+    )
+    period = models.CharField(max_length=32, help_text="e.g. 2026-11-23 or 2026-W48")
+    status = models.CharField(max_length=16, choices=Status.choices)
+    claimed_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-claimed_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscription", "period"], name="digest_once_per_period"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.subscription_id} {self.period} {self.status}"

@@ -1,0 +1,96 @@
+"""Evaluated posture: findings with history, each endpoint's grade and its history."""
+
+from django.db import models
+from django.db.models import Q
+
+from inventory.models import DBInstance
+
+
+class Severity(models.TextChoices):
+    CRITICAL = "critical", "critical"
+    HIGH = "high", "high"
+    MEDIUM = "medium", "medium"
+    LOW = "low", "low"
+    INFO = "info", "info"
+
+
+# Worst first; used for ordering and "worst severity" summaries.
+SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
+GRADES = ("A+", "A", "B", "C", "D", "F")
+
+
+class Finding(models.Model):
+    """One catalogue finding on one endpoint, from first seen until resolved.
+
+    A finding that comes back after being resolved is a new row, so history stays honest.
+    """
+
+    instance = models.ForeignKey(DBInstance, on_delete=models.CASCADE, related_name="findings")
+    finding_id = models.CharField(max_length=64, db_index=True, help_text="Catalogue id.")
+    severity = models.CharField(max_length=16, choices=Severity.choices)
+    evidence = models.JSONField(default=dict)
+    remediation = models.TextField(blank=True)
+    first_seen = models.DateTimeField()
+    last_seen = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["instance", "finding_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["instance", "finding_id"],
+                condition=Q(resolved_at__isnull=True),
+                name="finding_one_open_per_id",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["finding_id", "resolved_at"]),
+            models.Index(fields=["resolved_at"]),
+        ]
+
+    def __str__(self):
+        return f"{self.finding_id} on {self.instance_id}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_at is None
+
+
+class InstancePosture(models.Model):
+    """The current evaluation of one endpoint, flattened for lists, reports and exports."""
+
+    instance = models.OneToOneField(
+        DBInstance, on_delete=models.CASCADE, primary_key=True, related_name="posture"
+    )
+    grade = models.CharField(max_length=2, db_index=True, help_text="A+ … F, or ? (no evidence)")
+    evaluated_at = models.DateTimeField()
+    transport_enforced = models.BooleanField(null=True)
+    transport_enforced_source = models.CharField(max_length=64, blank=True)
+    tls_versions_configured = models.JSONField(null=True, blank=True)
+    tls_versions_accepted = models.JSONField(null=True, blank=True)
+    lowest_tls_accepted = models.CharField(max_length=16, blank=True, db_index=True)
+    server_cert_not_after = models.DateTimeField(null=True, blank=True, db_index=True)
+    server_cert_source = models.CharField(max_length=64, blank=True)
+    ca_valid_till = models.DateTimeField(null=True, blank=True)
+    open_findings = models.PositiveIntegerField(default=0)
+    worst_severity = models.CharField(max_length=16, blank=True)
+    finding_ids = models.JSONField(default=list, blank=True)
+
+    def __str__(self):
+        return f"{self.instance_id}: {self.grade}"
+
+
+class GradeChange(models.Model):
+    """Each time an endpoint's grade changed, and to what."""
+
+    instance = models.ForeignKey(DBInstance, on_delete=models.CASCADE, related_name="grade_history")
+    grade = models.CharField(max_length=2)
+    previous = models.CharField(max_length=2, blank=True)
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-changed_at"]
+        indexes = [models.Index(fields=["instance", "-changed_at"])]
+
+    def __str__(self):
+        return f"{self.instance_id}: {self.previous or '–'} → {self.grade}"

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Install what the project needs from Debian when it is missing:
+#   mariadb-server  real MariaDB servers for the test fleet and the demo
+#   chromium        headless browser tests (chromium-driver comes along for Selenium users)
+set -euo pipefail
+
+missing=()
+if ! command -v mariadbd >/dev/null && [ ! -x /usr/sbin/mariadbd ]; then
+  missing+=(mariadb-server)
+fi
+if ! command -v mariadb-install-db >/dev/null && [ ! -x /usr/bin/mariadb-install-db ]; then
+  missing+=(mariadb-server)
+fi
+if [ "${TLSPOSTURE_SKIP_CHROMIUM:-0}" != 1 ] && ! command -v chromium >/dev/null; then
+  missing+=(chromium)
+fi
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
+echo "== installing from Debian: ${missing[*]}"
+sudo=""
+if [ "$(id -u)" != 0 ]; then
+  sudo="sudo"
+fi
+$sudo apt-get update -q
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,38 @@
+"""Shared fixtures: the real MariaDB fleet, and the marker that selects database tests."""
+
+from __future__ import annotations
+
+import pytest
+
+from fleet.mariadb import Fleet, find_mariadbd
+from fleet.scenarios import build_specs
+
+_DB_FIXTURES = {
+    "db",
+    "transactional_db",
+    "django_db_reset_sequences",
+    "django_db_serialized_rollback",
+    "live_server",
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    # CI re-runs every test that touches the Django database on PostgreSQL (`-m database`).
+    for item in items:
+        if item.get_closest_marker("django_db") or _DB_FIXTURES & set(item.fixturenames):
+            item.add_marker(pytest.mark.database)
+
+
+@pytest.fixture(scope="session")
+def tls_fleet(tmp_path_factory):
+    """Every standard scenario of fleet/scenarios.py, one real server each, started once."""
+    if find_mariadbd() is None:
+        pytest.fail("mariadbd is missing: `make test` installs Debian's mariadb-server")
+    anchors, specs = build_specs()
+    fleet = Fleet(specs, base_dir=tmp_path_factory.mktemp("fleet", numbered=True))
+    fleet.anchors = anchors
+    bundle = tmp_path_factory.mktemp("trust") / "fleet-bundle.pem"
+    bundle.write_bytes(anchors.bundle_pem)
+    fleet.bundle_path = bundle
+    with fleet:
+        yield fleet

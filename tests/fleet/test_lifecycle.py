@@ -1,0 +1,91 @@
+"""Fleet servers start in parallel and are always stopped."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from fleet.certs import make_ca, make_server_cert
+from fleet.mariadb import Fleet, ServerSpec
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie has exited; it only waits to be reaped.
+    stat = Path(f"/proc/{pid}/stat")
+    return stat.exists() and stat.read_text().split()[2] != "Z"
+
+
+def _wait_gone(pid: int, timeout: float = 15) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not _alive(pid):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_servers_stop_when_the_block_fails(tmp_path):
+    ca = make_ca()
+    specs = [
+        ServerSpec(f"s{i}", certificate=make_server_cert([f"s{i}.fleet.test"], issuer=ca))
+        for i in range(3)
+    ]
+    pids = []
+    with (
+        pytest.raises(RuntimeError, match="test body failed"),
+        Fleet(specs, base_dir=tmp_path) as fleet,
+    ):
+        pids = [server.process.pid for server in fleet]
+        assert len(pids) == 3 and all(_alive(p) for p in pids)
+        raise RuntimeError("test body failed")
+    assert all(_wait_gone(p) for p in pids)
+
+
+def test_servers_die_with_a_killed_parent(tmp_path):
+    """Even SIGKILL of the process that started them leaves no server behind."""
+    script = textwrap.dedent(
+        f"""
+        import pathlib, sys, time
+        sys.path.insert(0, {str(ROOT)!r})
+        from fleet.mariadb import Fleet, ServerSpec
+        fleet = Fleet([ServerSpec("orphan")], base_dir=pathlib.Path({str(tmp_path)!r}))
+        fleet.start()
+        print(fleet["orphan"].process.pid, flush=True)
+        time.sleep(600)
+        """
+    )
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    server_pid = int(parent.stdout.readline())
+    assert _alive(server_pid)
+    parent.send_signal(signal.SIGKILL)
+    parent.wait(10)
+    assert _wait_gone(server_pid), "mariadbd outlived its killed parent"
+
+
+def test_many_servers_start_in_parallel_within_seconds(tmp_path):
+    ca = make_ca()
+    specs = [
+        ServerSpec(f"p{i}", certificate=make_server_cert([f"p{i}.fleet.test"], issuer=ca))
+        for i in range(6)
+    ]
+    started = time.monotonic()
+    with Fleet(specs, base_dir=tmp_path) as fleet:
+        elapsed = time.monotonic() - started
+        ports = {s.port for s in fleet}
+        assert len(ports) == 6
+        assert all(s.query("SELECT @@have_ssl")[0][0] == "YES" for s in fleet)
+    # Generous bound: this records that start-up is parallel, not a benchmark.
+    assert elapsed < 30, f"six servers took {elapsed:.1f}s"

@@ -1,0 +1,11 @@
+"""The Celery app. Used only when CELERY_BROKER_URL is set; see DESIGN.md "Scale"."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tlsposture.settings")
+
+app = Celery("tlsposture")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
