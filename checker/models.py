@@ -2,9 +2,8 @@
 
 from django.db import models
 
+from checker.evidence import EVIDENCE_SCHEMA_VERSION
 from inventory.models import DBInstance
-
-EVIDENCE_SCHEMA_VERSION = 1
 
 
 class CheckerProfile(models.Model):

@@ -1,0 +1,90 @@
+"""`manage.py import_accounts FILE.toml`: accounts and checker profiles as code."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from checker.models import CheckerProfile
+from checker.profiles import matching_profile
+from inventory.models import CloudAccount
+
+pytestmark = pytest.mark.django_db
+
+FILE = """
+[[account]]
+name = "prod-aws"
+provider = "aws"
+regions = ["us-east-1", "eu-west-1"]
+role_arn = "arn:aws:iam::111111111111:role/TlsPostureAudit"
+endpoint_url = "http://127.0.0.1:5000"
+network_zone = "default"
+ca_bundle = "/etc/tlsposture/rds-global-bundle.pem"
+
+[[account]]
+name = "cn-aliyun"
+provider = "aliyun"
+regions = ["cn-hangzhou"]
+access_key_id_env = "ALIYUN_AK"
+access_key_secret_env = "ALIYUN_SK"
+endpoint = "127.0.0.1:9000"
+protocol = "http"
+
+[[checker]]
+match = "prod-aws/orders-*"
+username = "tlsposture"
+password_env = "PROD_CHECKER_PASSWORD"
+ca_bundle = "/etc/tlsposture/rds-global-bundle.pem"
+connect_host = "127.0.0.1"
+connect_port = 3311
+
+[[checker]]
+name = "everything else"
+match = "*"
+username = "tlsposture"
+iam_auth = true
+"""
+
+
+def _run(tmp_path, text, capsys):
+    path = tmp_path / "accounts.toml"
+    path.write_text(text)
+    call_command("import_accounts", str(path))
+    return capsys.readouterr().out
+
+
+def test_import_creates_then_changes_nothing(tmp_path, capsys):
+    first = _run(tmp_path, FILE, capsys)
+    assert "accounts created: prod-aws, cn-aliyun" in first
+    assert "checkers created: prod-aws/orders-*, everything else" in first
+    aws = CloudAccount.objects.get(name="prod-aws")
+    assert aws.regions == ["us-east-1", "eu-west-1"]
+    assert aws.endpoint_url == "http://127.0.0.1:5000"
+    second = _run(tmp_path, FILE, capsys)
+    assert "created" not in second and "updated" not in second
+    assert "accounts unchanged: prod-aws, cn-aliyun" in second
+    assert CloudAccount.objects.count() == 2 and CheckerProfile.objects.count() == 2
+
+
+def test_first_matching_profile_wins(tmp_path, capsys):
+    _run(tmp_path, FILE, capsys)
+    profiles = list(CheckerProfile.objects.all())
+    assert matching_profile("prod-aws", "orders-db", profiles).connect_port == 3311
+    assert matching_profile("prod-aws", "billing", profiles).name == "everything else"
+
+
+def test_a_secret_in_the_file_is_refused_and_nothing_is_written(tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text(FILE + '\n[[checker]]\nmatch = "x/*"\nusername = "u"\npassword = "hunter2"\n')
+    with pytest.raises(CommandError) as refused:
+        call_command("import_accounts", str(path))
+    assert "would put a secret in the file" in str(refused.value)
+    assert "hunter2" not in str(refused.value)
+    assert not CloudAccount.objects.exists()
+
+
+def test_invalid_toml_gives_a_clear_error(tmp_path):
+    path = tmp_path / "broken.toml"
+    path.write_text("[[account]\nname=")
+    with pytest.raises(CommandError, match="is not valid TOML"):
+        call_command("import_accounts", str(path))
