@@ -8,17 +8,25 @@ from __future__ import annotations
 
 import re
 
-_NUMBERS = re.compile(r"\d+")
+_LEADING_NUMBER = re.compile(r"(\d+)(.*)")
+# MariaDB's greeting prefixes its version so old clients accept it (reference/mysql-tls.md).
+_MARIADB_GREETING_PREFIX = "5.5.5-"
 
 
 def version_tuple(version: str | None) -> tuple[int, ...]:
-    """`8.0.39` → (8, 0, 39); Aurora `8.0.mysql_aurora.3.05.2` → (8, 0); `` → ()."""
+    """`8.0.39` → (8, 0, 39); `5.5.5-10.11.9-MariaDB` → (10, 11, 9);
+    Aurora `8.0.mysql_aurora.3.05.2` → (8, 0); `` → ()."""
+    text = (version or "").strip()
+    if text.startswith(_MARIADB_GREETING_PREFIX) and "mariadb" in text.lower():
+        text = text[len(_MARIADB_GREETING_PREFIX) :]
     parts = []
-    for token in (version or "").split("."):
-        match = _NUMBERS.fullmatch(token.strip())
+    for token in text.split("."):
+        match = _LEADING_NUMBER.fullmatch(token)
         if not match:
             break
-        parts.append(int(token))
+        parts.append(int(match.group(1)))
+        if match.group(2):
+            break  # `9-MariaDB`: the number counts, the rest ends the version
     return tuple(parts)
 
 
