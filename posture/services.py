@@ -99,7 +99,7 @@ def _evaluate_batch(ids: list[int], now, policy, outcome: EvaluationOutcome) -> 
         for p in InstancePosture.objects.filter(instance_id__in=[f.instance_id for f in all_facts])
     }
     new_findings, changed, seen, resolved = [], [], [], []
-    new_postures, updated_postures, grade_changes = [], [], []
+    new_postures, updated_postures, unchanged_postures, grade_changes = [], [], [], []
     for facts in all_facts:
         evaluation = evaluate(facts, now, policy)
         rows = open_rows.get(facts.instance_id, {})
@@ -151,10 +151,15 @@ def _evaluate_batch(ids: list[int], now, policy, outcome: EvaluationOutcome) -> 
             )
         if posture is None:
             posture = InstancePosture(instance_id=facts.instance_id)
+            _fill_posture(posture, evaluation, now)
             new_postures.append(posture)
-        else:
-            updated_postures.append(posture)
+            continue
+        before = _posture_values(posture)
         _fill_posture(posture, evaluation, now)
+        if _posture_values(posture) != before:
+            updated_postures.append(posture)
+        else:
+            unchanged_postures.append(posture.pk)
 
     Finding.objects.bulk_create(new_findings, batch_size=BATCH_SIZE, ignore_conflicts=True)
     Finding.objects.bulk_update(
@@ -166,11 +171,17 @@ def _evaluate_batch(ids: list[int], now, policy, outcome: EvaluationOutcome) -> 
         Finding.objects.filter(pk__in=resolved).update(resolved_at=now)
     InstancePosture.objects.bulk_create(new_postures, batch_size=BATCH_SIZE, ignore_conflicts=True)
     InstancePosture.objects.bulk_update(updated_postures, _POSTURE_FIELDS, batch_size=BATCH_SIZE)
+    if unchanged_postures:
+        InstancePosture.objects.filter(pk__in=unchanged_postures).update(evaluated_at=now)
     GradeChange.objects.bulk_create(grade_changes, batch_size=BATCH_SIZE)
     outcome.evaluated += len(all_facts)
     outcome.opened += len(new_findings)
     outcome.resolved += len(resolved)
     outcome.grade_changes += len(grade_changes)
+
+
+def _posture_values(posture: InstancePosture) -> tuple:
+    return tuple(getattr(posture, name) for name in _POSTURE_FIELDS if name != "evaluated_at")
 
 
 def _fill_posture(posture: InstancePosture, evaluation: Evaluation, now) -> None:
