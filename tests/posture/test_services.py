@@ -3,10 +3,12 @@ and evaluation triggered by the sync and check announcements."""
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
 import pytest
 import time_machine
+from django.core.management import CommandError, call_command
 
 from checker.evidence import ACCEPTED, Verdict
 from checker.models import CheckRun
@@ -159,3 +161,14 @@ def test_check_finished_triggers_evaluation_of_those_instances(clock, account):
     check_finished.send(sender=CheckRun, run=run, instance_ids=[db.pk])
     assert InstancePosture.objects.get(instance=db).grade == "A+"
     assert not InstancePosture.objects.filter(instance__identifier="billing-db").exists()
+
+
+def test_evaluate_posture_command(clock, account):
+    sync(account, instance_fact("orders-db", parameters=(rst("0"),)))
+    out = io.StringIO()
+    call_command("evaluate_posture", "--account", "prod-aws", stdout=out)
+    assert out.getvalue().strip() == (
+        "evaluated 1 endpoint(s): 1 finding(s) opened, 0 resolved, 1 grade change(s)"
+    )
+    with pytest.raises(CommandError, match="no account named 'nope'"):
+        call_command("evaluate_posture", "--account", "nope")
