@@ -209,7 +209,10 @@ def config_drift(view: View) -> Outcome:
                 }
             )
     if differences:
-        return Raised({"differences": differences, "at": iso_z(view.checked_at)})
+        # The live reading is what differs; each difference names the API source it differs from.
+        return Raised(
+            {"differences": differences, "source": "live-variable", "at": iso_z(view.checked_at)}
+        )
     if unread:
         why = view.no_session_reason or ("the live reading is stale" if not view.fresh else "")
         return Unknown(f"no fresh live value of {', '.join(unread)}" + (f": {why}" if why else ""))
