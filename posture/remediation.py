@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from common.normalise import TLS_VERSIONS, lowest_tls_version
 from posture import engines
 from posture.catalogue import DEPRECATED_CAS
 from posture.changes import aliyun, aliyun_console, aws, parameter_change, q
+from posture.ciphers import weakening_tokens
 from posture.effective import View
 
 RECOMMENDED_CA = "rds-ca-rsa2048-g1"
@@ -401,15 +403,36 @@ def reboot(view: View, _evidence: dict) -> str:
     )
 
 
-def reapply_stated_values(view: View, evidence: dict) -> str:
-    stated = {d["name"]: d["api_raw"] for d in evidence.get("differences", []) if d.get("api_raw")}
-    if not stated:
-        return "Re-apply the parameter group's values, or write the running values into it."
+def _floor(versions) -> int:
+    lowest = lowest_tls_version(versions)
+    return TLS_VERSIONS.index(lowest) if lowest else -1
+
+
+def _safer(name: str, difference: dict) -> str:
+    """Of the API's and the live value, the raw value that is the safer one to keep."""
+    api_raw, live_raw = difference["api_raw"], difference["live_raw"]
+    api, live = difference["api_value"], difference["live_value"]
+    if name == "require_secure_transport":
+        return live_raw if live is True and api is not True else api_raw
+    if name == "tls_version":
+        return live_raw if _floor(live) > _floor(api) else api_raw
+    if name == "ssl_cipher":
+        return live_raw if len(weakening_tokens(live)) < len(weakening_tokens(api)) else api_raw
+    return api_raw
+
+
+def settle_drift(view: View, evidence: dict) -> str:
+    differences = evidence.get("differences", [])
+    wanted = {d["name"]: _safer(d["name"], d) for d in differences}
+    shown = "; ".join(
+        f"{d['name']}: API {d['api_raw']!r}, live {d['live_raw']!r}" for d in differences
+    )
     return "\n".join(
         [
-            "Re-apply the values the API states (or, if the running values are the ones you "
-            "want, write those into the parameter group instead):",
-            parameter_change(view.facts, stated),
+            f"Make the server and the API agree on the safer value ({shown}). If the live value "
+            "was set by hand it is lost at the next restart; if the API value never reached the "
+            "server, applying it again brings the server back:",
+            parameter_change(view.facts, wanted),
         ]
     )
 
@@ -442,7 +465,7 @@ BUILDERS: dict[str, Callable[[View, dict], str]] = {
     "replication.legacy_tls": replication_statements,
     "group_replication.recovery_unencrypted": group_replication_statements,
     "config.pending_reboot": reboot,
-    "config.drift": reapply_stated_values,
+    "config.drift": settle_drift,
     "proxy.tls_not_required": require_tls_on_proxy,
 }
 
