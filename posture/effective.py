@@ -249,13 +249,7 @@ class View:
         if facts.provider != "aliyun":
             return variable
         # ApsaraDB: ForceEncryption OR the running variable; SSLEnabled is not enforcement.
-        forced = Fact(
-            value=facts.ssl_forced,
-            raw=facts.ssl_forced,
-            source=APSARADB_SSL,
-            at=facts.synced_at,
-            reason=facts.lookup_error("ssl") or "ForceEncryption not reported",
-        )
+        forced = self.force_encryption
         if forced.value is True:
             return forced
         if variable.value is True:

@@ -70,7 +70,6 @@ class InstanceFacts:
     endpoint_port: int | None = None
     # Aurora: the cluster of a member and its (cluster) parameter group; members of a cluster.
     parent_identifier: str = ""
-    parent_kind: str = ""
     parent_parameter_group: str = ""
     parent_parameter_group_is_default: bool | None = None
     member_identifiers: tuple[str, ...] = ()

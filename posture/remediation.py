@@ -48,6 +48,22 @@ def _proxy_note() -> str:
     )
 
 
+def modify_ssl(facts, *arguments: str, host: str = "") -> str:
+    """`aliyun rds ModifyDBInstanceSSL` for the one connection string SSL protects."""
+    host = host or facts.ssl_endpoint or facts.endpoint_host or "<connection-string>"
+    return aliyun(
+        "ModifyDBInstanceSSL",
+        "--DBInstanceId",
+        q(facts.identifier),
+        "--ConnectionString",
+        q(host),
+        "--SSLEnabled",
+        "1",
+        *arguments,
+        region=facts.region,
+    )
+
+
 # ---- transport -------------------------------------------------------------------------
 
 
@@ -56,21 +72,9 @@ def enforce_transport(view: View, _evidence: dict) -> str:
     if facts.kind == "proxy":
         return require_tls_on_proxy(view, _evidence)
     if facts.provider == "aliyun":
-        host = facts.ssl_endpoint or facts.endpoint_host or "<connection-string>"
         return "\n".join(
             [
-                aliyun(
-                    "ModifyDBInstanceSSL",
-                    "--DBInstanceId",
-                    q(facts.identifier),
-                    "--ConnectionString",
-                    q(host),
-                    "--SSLEnabled",
-                    "1",
-                    "--ForceEncryption",
-                    "1",
-                    region=facts.region,
-                ),
+                modify_ssl(facts, "--ForceEncryption", "1"),
                 aliyun_console(facts, "Data Security", "SSL", "Force encryption: on"),
                 "Forced SSL needs minor version 20241130 or later; on older versions set "
                 "require_secure_transport instead:",
@@ -126,21 +130,9 @@ def require_tls_on_proxy(view: View, _evidence: dict) -> str:
 def enable_tls(view: View, _evidence: dict) -> str:
     facts = view.facts
     if facts.provider == "aliyun":
-        host = facts.ssl_endpoint or facts.endpoint_host or "<connection-string>"
         return "\n".join(
             [
-                aliyun(
-                    "ModifyDBInstanceSSL",
-                    "--DBInstanceId",
-                    q(facts.identifier),
-                    "--ConnectionString",
-                    q(host),
-                    "--SSLEnabled",
-                    "1",
-                    "--CAType",
-                    "aliyun",
-                    region=facts.region,
-                ),
+                modify_ssl(facts, "--CAType", "aliyun"),
                 aliyun_console(facts, "Data Security", "SSL", "Configure SSL")
                 + " (the instance restarts)",
             ]
@@ -203,21 +195,9 @@ def rotate_ca_commands(view: View, ca_identifier: str = "") -> list[str]:
 
 def _aliyun_renew(view: View) -> str:
     facts = view.facts
-    host = facts.ssl_endpoint or facts.endpoint_host or "<connection-string>"
     return "\n".join(
         [
-            aliyun(
-                "ModifyDBInstanceSSL",
-                "--DBInstanceId",
-                q(facts.identifier),
-                "--ConnectionString",
-                q(host),
-                "--SSLEnabled",
-                "1",
-                "--CAType",
-                "aliyun",
-                region=facts.region,
-            ),
+            modify_ssl(facts, "--CAType", "aliyun"),
             aliyun_console(facts, "Data Security", "SSL", "Update Validity Period")
             + " (MySQL 5.6/5.7 restart; 8.0 does not)",
         ]
@@ -261,16 +241,7 @@ def fix_hostname(view: View, _evidence: dict) -> str:
             [
                 f"ApsaraDB protects one connection string with SSL ({facts.ssl_endpoint or '?'}); "
                 f"move the certificate to the endpoint clients use ({wanted}):",
-                aliyun(
-                    "ModifyDBInstanceSSL",
-                    "--DBInstanceId",
-                    q(facts.identifier),
-                    "--ConnectionString",
-                    q(wanted),
-                    "--SSLEnabled",
-                    "1",
-                    region=facts.region,
-                ),
+                modify_ssl(facts, host=wanted),
             ]
         )
     return (

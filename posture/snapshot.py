@@ -130,7 +130,6 @@ def _facts(row: DBInstance, members: list[str], open_findings) -> InstanceFacts:
         endpoint_host=row.endpoint_host,
         endpoint_port=row.endpoint_port,
         parent_identifier=parent.identifier if parent else "",
-        parent_kind=parent.kind if parent else "",
         parent_parameter_group=parent.parameter_group if parent else "",
         parent_parameter_group_is_default=parent.parameter_group_is_default if parent else None,
         member_identifiers=tuple(members),

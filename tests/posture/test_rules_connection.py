@@ -137,7 +137,6 @@ def test_aurora_member_changes_the_cluster_group():
         engine="aurora-mysql",
         engine_version="8.0.mysql_aurora.3.05.2",
         parent_identifier="aurora",
-        parent_kind="cluster",
         parent_parameter_group="aurora-tls",
         parent_parameter_group_is_default=False,
         parameters=(
