@@ -4,6 +4,7 @@ from django.db import models
 from django.db.models import Q
 
 from inventory.models import DBInstance
+from posture.catalogue import GRADE_ORDER, SEVERITIES
 
 
 class Severity(models.TextChoices):
@@ -15,8 +16,8 @@ class Severity(models.TextChoices):
 
 
 # Worst first; used for ordering and "worst severity" summaries.
-SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
-GRADES = ("A+", "A", "B", "C", "D", "F")
+SEVERITY_RANK = {severity: rank for rank, severity in enumerate(SEVERITIES)}
+GRADES = GRADE_ORDER
 
 
 class Finding(models.Model):
@@ -75,6 +76,12 @@ class InstancePosture(models.Model):
     open_findings = models.PositiveIntegerField(default=0)
     worst_severity = models.CharField(max_length=16, blank=True)
     finding_ids = models.JSONField(default=list, blank=True)
+    # Why a fact is unknown ({"transport_enforced": "never checked"}): shown, never guessed.
+    unknowns = models.JSONField(default=dict, blank=True)
+    # Catalogue ids the rules could not decide, with why (open ones stay open).
+    undetermined = models.JSONField(default=dict, blank=True)
+    # What stands between the endpoint and A+ (empty for A+).
+    a_plus_blockers = models.JSONField(default=list, blank=True)
 
     def __str__(self):
         return f"{self.instance_id}: {self.grade}"

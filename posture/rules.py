@@ -1,0 +1,212 @@
+"""Evaluate one endpoint: every catalogue rule, the grade, the A+ rule and the `?` state.
+
+PURE: it takes InstanceFacts (inventory facts + the latest observation's Evidence), `now`
+and a Policy, and returns an Evaluation. No Django model, no ORM, no clock of its own.
+
+Grade: start at A, take the lowest cap of all open findings. A finding whose rule cannot
+decide this time (unknown) stays open if it was open — unknown never resolves — and keeps
+capping the grade. `?` means no evidence at all: never checked and nothing from the API.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from checker.evidence import ACCEPTED, CIPHER_CLASSES, REJECTED
+from common.normalise import lowest_tls_version
+from posture import rules_certificates as certs
+from posture import rules_connection as conn
+from posture import rules_server as server
+from posture.catalogue import (
+    CATALOGUE,
+    NO_EVIDENCE,
+    cap_for,
+    severity_rank,
+    worst_grade,
+)
+from posture.effective import View
+from posture.facts import InstanceFacts, Policy
+from posture.outcomes import Outcome, Raised, Unknown
+from posture.remediation import remediation_for
+
+RULES: dict[str, Callable[[View], Outcome]] = {
+    "tls.unavailable": conn.tls_unavailable,
+    "transport.plaintext_login_accepted": conn.plaintext_login_accepted,
+    "transport.not_enforced": conn.transport_not_enforced,
+    "accounts.without_require_ssl": conn.accounts_without_require_ssl,
+    "protocol.sslv3": conn.protocol_sslv3,
+    "protocol.legacy_tls": conn.protocol_legacy_tls,
+    "protocol.no_tls13": conn.protocol_no_tls13,
+    "cipher.anonymous_or_null": conn.cipher_class_rule("anonymous_null_export"),
+    "cipher.broken": conn.cipher_class_rule("broken"),
+    "cipher.no_forward_secrecy": conn.cipher_class_rule("static_rsa"),
+    "cipher.policy_weakened": conn.cipher_policy_weakened,
+    "cert.expired": certs.cert_expired,
+    "cert.expiring": certs.cert_expiring,
+    "cert.hostname_mismatch": certs.cert_hostname_mismatch,
+    "cert.untrusted": certs.cert_untrusted,
+    "cert.self_signed": certs.cert_self_signed,
+    "cert.weak_key": certs.cert_weak_key,
+    "cert.weak_signature": certs.cert_weak_signature,
+    "ca.expired": certs.ca_expired,
+    "ca.expiring": certs.ca_expiring,
+    "ca.deprecated": certs.ca_deprecated,
+    "ca.rotation_pending": certs.ca_rotation_pending,
+    "replication.unencrypted": server.replication_unencrypted,
+    "replication.unverified": server.replication_unverified,
+    "replication.legacy_tls": server.replication_legacy_tls,
+    "group_replication.recovery_unencrypted": server.group_replication_recovery_unencrypted,
+    "config.pending_reboot": server.config_pending_reboot,
+    "config.drift": server.config_drift,
+    "proxy.tls_not_required": conn.proxy_tls_not_required,
+}
+
+A_PLUS_MIN_VALIDITY = timedelta(days=30)
+_LEGACY_PROTOCOLS = ("SSLv3", "TLSv1.0", "TLSv1.1")
+
+
+@dataclass(frozen=True)
+class FindingResult:
+    id: str
+    severity: str
+    cap: str
+    evidence: dict
+    remediation: str
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The flattened current posture (InstancePosture, report rows)."""
+
+    transport_enforced: bool | None = None
+    transport_enforced_source: str = ""
+    tls_versions_configured: list[str] | None = None
+    tls_versions_accepted: list[str] | None = None
+    lowest_tls_accepted: str | None = None
+    server_cert_not_after: datetime | None = None
+    server_cert_source: str = ""
+    ca_valid_till: datetime | None = None
+    unknowns: dict[str, str] = field(default_factory=dict)  # fact → why it is unknown
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    grade: str
+    findings: tuple[FindingResult, ...]
+    # Finding ids the rules could not decide, with why; open ones among them are carried.
+    unknown: dict[str, str]
+    carried: tuple[tuple[str, str], ...]  # (id, severity) kept open because unknown now
+    a_plus_blockers: tuple[str, ...]
+    summary: Summary
+
+    @property
+    def open_ids(self) -> list[str]:
+        return sorted({f.id for f in self.findings} | {fid for fid, _ in self.carried})
+
+
+def evaluate(facts: InstanceFacts, now: datetime, policy: Policy | None = None) -> Evaluation:
+    view = View(facts, now, policy)
+    findings: list[FindingResult] = []
+    unknown: dict[str, str] = {}
+    for entry in CATALOGUE:
+        outcome = RULES[entry.id](view)
+        if isinstance(outcome, Raised):
+            severity = outcome.severity or entry.severity
+            findings.append(
+                FindingResult(
+                    id=entry.id,
+                    severity=severity,
+                    cap=entry.cap_for(severity),
+                    evidence=outcome.evidence,
+                    remediation=remediation_for(entry.id, view, outcome.evidence),
+                )
+            )
+        elif isinstance(outcome, Unknown):
+            unknown[entry.id] = outcome.reason
+    carried = tuple((fid, sev) for fid, sev in facts.open_findings if fid in unknown)
+    caps = [f.cap for f in findings] + [cap_for(fid, sev) for fid, sev in carried]
+    severities = [f.severity for f in findings] + [sev for _, sev in carried]
+    blockers = tuple(a_plus_blockers(view, severities))
+    if not caps and not has_evidence(view):
+        grade = NO_EVIDENCE
+    else:
+        grade = worst_grade(caps)
+        if grade == "A" and not blockers:
+            grade = "A+"
+    return Evaluation(
+        grade=grade,
+        findings=tuple(findings),
+        unknown=unknown,
+        carried=carried,
+        a_plus_blockers=blockers,
+        summary=summarise(view),
+    )
+
+
+def has_evidence(view: View) -> bool:
+    facts = view.facts
+    return bool(
+        view.wire_seen
+        or view.session_ok
+        or facts.parameters
+        or facts.server_cert_not_after
+        or facts.ssl_enabled is not None
+        or facts.ssl_forced is not None
+        or facts.proxy_require_tls is not None
+    )
+
+
+def a_plus_blockers(view: View, severities: list[str]) -> list[str]:
+    """What stands between this endpoint and A+; [] means A+ (if nothing caps it lower)."""
+    blockers = []
+    if view.transport_enforced.value is not True:
+        blockers.append("transport is not known to be enforced")
+    if view.protocol("TLSv1.3").state != ACCEPTED:
+        blockers.append("TLS 1.3 was not seen offered")
+    below = [v for v in _LEGACY_PROTOCOLS if view.protocol(v).state != REJECTED]
+    if below:
+        blockers.append(f"not seen refused: {', '.join(below)}")
+    weak = [c for c in CIPHER_CLASSES if view.cipher_class(c).state != REJECTED]
+    if weak:
+        blockers.append(f"cipher classes not seen refused: {', '.join(weak)}")
+    if not (view.wire_seen and view.probe.trust.ok and view.probe.hostname.ok):
+        blockers.append("the certificate was not seen verifying with the hostname")
+    not_after = view.server_cert_not_after
+    if not not_after.known or not_after.value - view.now <= A_PLUS_MIN_VALIDITY:
+        blockers.append("the certificate is not known valid for more than 30 days")
+    if any(severity_rank(s) <= severity_rank("medium") for s in severities):
+        blockers.append("a finding of medium severity or worse is open")
+    return blockers
+
+
+def summarise(view: View) -> Summary:
+    enforced = view.transport_enforced
+    configured = view.running("tls_version")
+    not_after = view.server_cert_not_after
+    accepted = view.tls_versions_accepted
+    facts = view.facts
+    unknowns = {}
+    if not enforced.known:
+        unknowns["transport_enforced"] = enforced.reason
+    if not configured.known and facts.kind != "proxy":
+        unknowns["tls_versions_configured"] = configured.reason
+    if accepted is None:
+        unknowns["tls_versions_accepted"] = view.no_live_reason or "no protocol was tested"
+    if not not_after.known:
+        unknowns["server_cert_not_after"] = not_after.reason
+    ca_valid_till = facts.ca.valid_till if facts.ca else None
+    if ca_valid_till is None and facts.kind == "instance" and facts.provider == "aws":
+        unknowns["ca_valid_till"] = facts.ca_lookup_error or "the CA's validity is not known"
+    return Summary(
+        transport_enforced=enforced.value,
+        transport_enforced_source=enforced.source if enforced.known else "",
+        tls_versions_configured=list(configured.value) if configured.known else None,
+        tls_versions_accepted=accepted,
+        lowest_tls_accepted=lowest_tls_version(accepted),
+        server_cert_not_after=not_after.value,
+        server_cert_source=not_after.source if not_after.known else "",
+        ca_valid_till=ca_valid_till,
+        unknowns=unknowns,
+    )
