@@ -85,6 +85,8 @@ def tls_defaults(family: str, *, cluster: bool) -> list[dict]:
         legacy = _version(family, "mysql") < (8, 0)
         versions = "TLSv1,TLSv1.1,TLSv1.2" if legacy else "TLSv1.2,TLSv1.3"
         names = ("require_secure_transport", "tls_version", "ssl_cipher")
+        if _version(family, "mysql") < (5, 7):
+            names = names[1:]
         if not legacy:
             names += ("tls_ciphersuites",)
     elif family.startswith("mariadb"):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import threading
+from dataclasses import replace
 
 import boto3
 import botocore.session
@@ -54,14 +55,7 @@ class AwsSource:
             inventory = RegionReader(rds, region, describe_error, API_ERRORS).read()
         except API_ERRORS as exc:
             raise SourceError(describe_error(exc)) from None
-        return RegionInventory(
-            region=inventory.region,
-            instances=inventory.instances,
-            cas=inventory.cas,
-            complete=inventory.complete,
-            api_calls=counter.count,
-            warnings=inventory.warnings,
-        )
+        return replace(inventory, api_calls=counter.count)
 
     # ---- sessions and credentials -------------------------------------------------------
 
@@ -161,7 +155,7 @@ def describe_error(exc: Exception) -> str:
     if isinstance(exc, ClientError):
         error = exc.response.get("Error", {})
         code = error.get("Code") or "Error"
-        message = (error.get("Message") or "").splitlines()[0] if error.get("Message") else ""
+        message = error.get("Message") or ""
         retries = exc.response.get("ResponseMetadata", {}).get("RetryAttempts", 0)
         text = f"{code}: {message}" if message else code
         text += f" ({exc.operation_name}"

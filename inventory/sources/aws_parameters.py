@@ -44,6 +44,8 @@ def documented_default(family: str, name: str) -> str | None:
         if version < (10, 5):
             return None  # MariaDB has the variable from 10.5 on
         return "ON" if version >= (11, 8) else "OFF"
+    if engine == "mysql" and version < (5, 7):
+        return None  # MySQL has it from 5.7 on
     return "OFF"
 
 

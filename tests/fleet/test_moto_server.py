@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -10,9 +11,11 @@ from types import SimpleNamespace
 
 import boto3
 import pytest
+from django.core.management import call_command
 
 from fleet.moto_server import reset, seed
 from inventory.facts import SourceError
+from inventory.models import DBInstance
 from inventory.sources.aws import AwsSource
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -129,3 +132,35 @@ def test_a_slow_answer_times_out_the_region(server, settings):
 def test_unknown_seeders_are_refused(server):
     with pytest.raises(RuntimeError, match="HTTP 404"):
         seed(server, "drop_everything")
+
+
+@pytest.mark.django_db
+def test_an_imported_account_assumes_its_role_through_the_endpoint_url(server, tmp_path):
+    role = "arn:aws:iam::222222222222:role/TlsPostureAudit"
+    keys = boto3.client("sts", region_name="us-east-1", endpoint_url=server).assume_role(
+        RoleArn=role, RoleSessionName="setup"
+    )["Credentials"]
+    boto3.client(
+        "rds",
+        region_name="eu-west-1",
+        endpoint_url=server,
+        aws_access_key_id=keys["AccessKeyId"],
+        aws_secret_access_key=keys["SecretAccessKey"],
+        aws_session_token=keys["SessionToken"],
+    ).create_db_instance(
+        DBInstanceIdentifier="audit-db", DBInstanceClass="db.t3.micro", Engine="mysql"
+    )
+    accounts = tmp_path / "accounts.toml"
+    accounts.write_text(
+        f'[[account]]\nname = "audit"\nprovider = "aws"\nregions = ["eu-west-1"]\n'
+        f'role_arn = "{role}"\nendpoint_url = "{server}"\n'
+    )
+    call_command("import_accounts", str(accounts), stdout=io.StringIO())
+
+    out = io.StringIO()
+    call_command("sync_inventory", stdout=out)
+
+    assert "audit: ok, 1/1 regions, 1 endpoints (1 new" in out.getvalue()
+    assert DBInstance.objects.get().resource_id == (
+        "arn:aws:rds:eu-west-1:222222222222:db:audit-db"
+    )

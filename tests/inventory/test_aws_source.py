@@ -243,4 +243,5 @@ def test_family_and_documented_defaults():
     assert documented_default("mariadb11.4", "require_secure_transport") == "OFF"
     assert documented_default("mariadb11.8", "require_secure_transport") == "ON"
     assert documented_default("mariadb10.4", "require_secure_transport") is None
+    assert documented_default("mysql5.6", "require_secure_transport") is None
     assert documented_default("mysql8.0", "tls_version") is None
