@@ -133,10 +133,10 @@ def sync_account(
         source = source or source_for(account)
         region_names = list(dict.fromkeys(regions or account.regions or source.regions()))
     except SourceError as exc:
-        return _finish(run, outcomes, error=str(exc))
+        return _account_done(notify, _finish(run, outcomes, error=str(exc)))
     except Exception as exc:  # a misconfigured account must not stop the other accounts
         log.exception("sync of account %s could not start", account.name)
-        return _finish(run, outcomes, error=f"{type(exc).__name__}: {exc}")
+        return _account_done(notify, _finish(run, outcomes, error=f"{type(exc).__name__}: {exc}"))
 
     notify("account-start", account=account.name, regions=len(region_names))
     with ThreadPoolExecutor(max_workers=min(REGION_FETCH_THREADS, max(1, len(region_names)))) as ex:
@@ -166,8 +166,14 @@ def sync_account(
                 ok=outcome.ok,
                 instances=outcome.instances_found,
                 error=outcome.error,
+                warnings=outcome.warnings,
             )
-    return _finish(run, outcomes)
+    return _account_done(notify, _finish(run, outcomes))
+
+
+def _account_done(notify: Progress, run: SyncRun) -> SyncRun:
+    notify("account-done", account=run.account.name, status=run.status, error=run.error)
+    return run
 
 
 def _fetch(source, region: str) -> tuple[RegionInventory | None, str]:

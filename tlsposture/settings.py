@@ -169,6 +169,10 @@ TLSPOSTURE = {
     "SECRET_KEYS": env_list("TLSPOSTURE_SECRET_KEYS"),
     "STALE_AFTER_HOURS": env_int("TLSPOSTURE_STALE_AFTER_HOURS", 26),
     "EXPIRY_THRESHOLDS_DAYS": [int(d) for d in env_list("TLSPOSTURE_EXPIRY_THRESHOLDS", "90,30,7")],
+    # Cloud API clients (inventory sync): attempts per call including retries, and timeouts.
+    "CLOUD_API_ATTEMPTS": env_int("TLSPOSTURE_CLOUD_API_ATTEMPTS", 5),
+    "CLOUD_API_CONNECT_TIMEOUT": env_float("TLSPOSTURE_CLOUD_API_CONNECT_TIMEOUT", 5.0),
+    "CLOUD_API_READ_TIMEOUT": env_float("TLSPOSTURE_CLOUD_API_READ_TIMEOUT", 30.0),
 }
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")

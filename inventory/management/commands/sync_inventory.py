@@ -1,0 +1,99 @@
+"""Read every enabled cloud account (or the ones named) and write what it holds.
+
+Exits non-zero when an account or a region failed, naming each; the other regions and
+accounts are synced all the same. On a terminal one status line shows progress.
+"""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from inventory.models import CloudAccount
+from inventory.services import sync_accounts
+
+
+class Command(BaseCommand):
+    help = "Sync the inventory of cloud accounts: instances, clusters, proxies, TLS parameters."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--account", action="append", default=[], metavar="NAME", help="only this account"
+        )
+        parser.add_argument(
+            "--region", action="append", default=[], metavar="R", help="only this region"
+        )
+
+    def handle(self, *args, **options):
+        accounts = list(CloudAccount.objects.filter(enabled=True))
+        if options["account"]:
+            by_name = {a.name: a for a in CloudAccount.objects.filter(name__in=options["account"])}
+            unknown = [n for n in options["account"] if n not in by_name]
+            if unknown:
+                raise CommandError(f"no such account: {', '.join(unknown)}")
+            accounts = [by_name[n] for n in dict.fromkeys(options["account"])]
+        if not accounts:
+            self.stdout.write("no enabled accounts to sync (see `manage.py import_accounts`)")
+            return
+        progress = _Progress(self.stdout, len(accounts))
+        runs = sync_accounts(accounts, options["region"] or None, progress=progress)
+        progress.close()
+        failures = []
+        for run in runs:
+            regions = list(run.regions.all())
+            ok = sum(r.status == r.Status.OK for r in regions)
+            self.stdout.write(
+                f"{run.account.name}: {run.status}, {ok}/{len(regions)} regions, "
+                f"{run.instances_seen} endpoints ({run.created} new, {run.changed} changed, "
+                f"{run.marked_gone} gone), {run.api_calls} API calls"
+            )
+            if run.error:
+                failures.append(f"{run.account.name}: {run.error}")
+            failures += [f"{run.account.name}/{r.region}: {r.error}" for r in regions if r.error]
+        if failures:
+            raise CommandError("sync failed for " + "; ".join(failures))
+
+
+class _Progress:
+    """Receives sync_account's progress events; a live line on a TTY, plain lines otherwise."""
+
+    def __init__(self, out, accounts: int):
+        self.out = out
+        self.tty = hasattr(out, "isatty") and out.isatty()
+        self.accounts, self.accounts_done = accounts, 0
+        self.regions, self.regions_done = 0, 0
+        self.instances, self.failures = 0, 0
+
+    def __call__(self, event: str, **info):
+        if event == "account-start":
+            self.regions += info["regions"]
+        elif event == "region-done":
+            self.regions_done += 1
+            self.instances += info["instances"]
+            if not info["ok"]:
+                self.failures += 1
+                self._line(f"{info['account']}/{info['region']} failed: {info['error']}")
+            elif not self.tty:
+                self._line(f"{info['account']}/{info['region']}: {info['instances']} endpoints")
+            for warning in info.get("warnings") or ():
+                self._line(f"{info['account']}/{info['region']} warning: {warning}")
+        elif event == "account-done":
+            self.accounts_done += 1
+            if info["error"]:
+                self.failures += 1
+                self._line(f"{info['account']} failed: {info['error']}")
+        self._status()
+
+    def _status(self):
+        if self.tty:
+            self.out.write(
+                f"\r\x1b[Kaccounts {self.accounts_done}/{self.accounts} · regions "
+                f"{self.regions_done}/{self.regions} · {self.instances} endpoints · "
+                f"{self.failures} failed",
+                ending="",
+            )
+            self.out.flush()
+
+    def _line(self, text: str):
+        self.out.write(("\r\x1b[K" if self.tty else "") + text)
+
+    def close(self):
+        if self.tty:
+            self.out.write("")

@@ -1,0 +1,179 @@
+"""TLS parameters of RDS endpoints: group value, else engine default, else documented default.
+
+Each parameter group is read once per sync (parameter-name filter) and each family's engine
+defaults once per region, only when a group leaves a TLS parameter without a value. Aurora
+MySQL keeps these parameters in the cluster parameter group, RDS MySQL/MariaDB in the
+instance parameter group.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from common.normalise import TLS_PARAMETERS
+from inventory.facts import ParameterFact
+
+INSTANCE_GROUP = "api:parameter-group"
+CLUSTER_GROUP = "api:cluster-parameter-group"
+ENGINE_DEFAULT = "api:engine-default"
+# set_by when neither the group nor the engine defaults state a value and the documented
+# default (shared/reference/aws-rds.md) stands in: not an API statement, so marked apart.
+DOCUMENTED_DEFAULT = "documented-default"
+
+_FILTER = [{"Name": "parameter-name", "Values": list(TLS_PARAMETERS)}]
+
+
+def family_of(engine: str, engine_version: str) -> str:
+    """AWS parameter group family: mysql8.0, mariadb11.8, aurora-mysql8.0 (8.0.mysql_aurora…)."""
+    parts = engine_version.split(".")
+    return engine + ".".join(parts[:2]) if len(parts) >= 2 else ""
+
+
+def documented_default(family: str, name: str) -> str | None:
+    """require_secure_transport as documented when the API states no value at all."""
+    if name != "require_secure_transport":
+        return None
+    for engine in ("aurora-mysql", "mysql", "mariadb"):
+        if family.startswith(engine):
+            version = _version(family.removeprefix(engine))
+            break
+    else:
+        return None
+    if engine == "mariadb":
+        if version < (10, 5):
+            return None  # MariaDB has the variable from 10.5 on
+        return "ON" if version >= (11, 8) else "OFF"
+    if engine == "mysql" and version < (5, 7):
+        return None  # MySQL has it from 5.7 on
+    return "OFF"
+
+
+def _version(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(p) for p in text.split("."))
+    except ValueError:
+        return ()
+
+
+@dataclass(frozen=True)
+class ParameterSet:
+    facts: tuple[ParameterFact, ...]
+    errors: tuple[tuple[str, str], ...]  # what could not be looked up, and why
+
+
+class ParameterReader:
+    """Reads groups and engine defaults through one RDS client, each at most once.
+
+    `describe` turns an SDK exception into user-safe text (errors are recorded per instance,
+    as unknown values, rather than failing the region).
+    """
+
+    def __init__(self, rds, describe: Callable[[Exception], str], api_errors: tuple):
+        self._rds = rds
+        self._describe = describe
+        self._api_errors = api_errors
+        self._groups: dict[tuple[bool, str], dict | str] = {}
+        self._defaults: dict[tuple[bool, str], dict | str] = {}
+
+    def for_group(
+        self, group: str, family: str, *, cluster: bool, apply_status: str
+    ) -> ParameterSet:
+        listing = self._group(group, cluster)
+        if isinstance(listing, str):
+            return ParameterSet((), (("parameters", listing),))
+        facts, errors = [], []
+        for name in TLS_PARAMETERS:
+            stated = listing.get(name)
+            if stated is not None and "ParameterValue" in stated:
+                source = CLUSTER_GROUP if cluster else INSTANCE_GROUP
+                facts.append(_fact(name, stated, stated["ParameterValue"], source, group))
+                continue
+            resolved = self._default(name, stated, family, cluster)
+            if isinstance(resolved, str):
+                errors.append((name, resolved))
+            elif resolved is not None:
+                facts.append(resolved)
+        return ParameterSet(
+            tuple(replace(f, apply_status=apply_status) for f in facts), tuple(errors)
+        )
+
+    def _default(self, name, stated, family, cluster) -> ParameterFact | str | None:
+        defaults = self._engine_defaults(family, cluster) if family else {}
+        if isinstance(defaults, str):
+            return f"engine defaults of {family} could not be read: {defaults}"
+        default = defaults.get(name)
+        described = default or stated or {}
+        if default is not None and "ParameterValue" in default:
+            return _fact(name, default, default["ParameterValue"], ENGINE_DEFAULT, family)
+        documented = documented_default(family, name)
+        if documented is not None:
+            fact = _fact(name, described, documented, ENGINE_DEFAULT, family)
+            return replace(fact, set_by=DOCUMENTED_DEFAULT)
+        if described:
+            # The parameter exists but nothing states a value: the server's built-in default.
+            return _fact(name, described, None, ENGINE_DEFAULT, family)
+        return None  # not a parameter of this engine version
+
+    def _group(self, group: str, cluster: bool) -> dict | str:
+        key = (cluster, group)
+        if key not in self._groups:
+            if cluster:
+                pages = self._pages(
+                    "describe_db_cluster_parameters",
+                    DBClusterParameterGroupName=group,
+                    Filters=_FILTER,
+                )
+            else:
+                pages = self._pages(
+                    "describe_db_parameters", DBParameterGroupName=group, Filters=_FILTER
+                )
+            self._groups[key] = _by_name(pages, "Parameters")
+        return self._groups[key]
+
+    def _engine_defaults(self, family: str, cluster: bool) -> dict | str:
+        key = (cluster, family)
+        if key not in self._defaults:
+            if cluster:  # AWS does not filter this call: read every page
+                pages = self._pages(
+                    "describe_engine_default_cluster_parameters", DBParameterGroupFamily=family
+                )
+            else:
+                pages = self._pages(
+                    "describe_engine_default_parameters",
+                    DBParameterGroupFamily=family,
+                    Filters=_FILTER,
+                )
+            self._defaults[key] = _by_name(pages, "EngineDefaults.Parameters")
+        return self._defaults[key]
+
+    def _pages(self, operation: str, **kwargs) -> list[dict] | str:
+        try:
+            return list(self._rds.get_paginator(operation).paginate(**kwargs))
+        except self._api_errors as exc:
+            return self._describe(exc)
+
+
+def _by_name(pages: list[dict] | str, path: str) -> dict | str:
+    if isinstance(pages, str):
+        return pages
+    found = {}
+    for page in pages:
+        for key in path.split("."):
+            page = page.get(key) or {}
+        for parameter in page or ():
+            if parameter.get("ParameterName") in TLS_PARAMETERS:
+                found[parameter["ParameterName"]] = parameter
+    return found
+
+
+def _fact(name: str, parameter: dict, value, source: str, source_name: str) -> ParameterFact:
+    return ParameterFact(
+        name=name,
+        raw_value=value,
+        source=source,
+        source_name=source_name,
+        set_by=parameter.get("Source", ""),
+        apply_type=parameter.get("ApplyType", ""),
+        is_modifiable=parameter.get("IsModifiable"),
+    )
