@@ -3,6 +3,7 @@ written by `sync_account`. Nothing of ours is mocked; failures come from the ser
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from datetime import UTC, datetime, timedelta
@@ -186,6 +187,27 @@ def test_ssl_states_are_separate_facts(world, account):
     assert forced.provider == "aliyun" and forced.region == REGION
 
 
+def test_missing_ssl_keys_stay_unknown(world, account):
+    expiry = iso_z(NOW + timedelta(days=90))
+    world(
+        [
+            # An older minor version that cannot force SSL and omits ForceEncryption.
+            _instance("rm-old-minor", ssl={"SSLEnabled": "Yes", "SSLExpireTime": expiry}),
+            _instance("rm-silent", ssl={}),
+        ]
+    )
+    sync_account(account)
+    old = _row("rm-old-minor")
+    assert (old.ssl_enabled, old.ssl_forced) == (True, None)
+    assert old.lookup_errors == {
+        "ssl_forced": "DescribeDBInstanceSSL did not state ForceEncryption"
+    }
+    assert old.server_cert_not_after == NOW + timedelta(days=90)
+    silent = _row("rm-silent")
+    assert (silent.ssl_enabled, silent.ssl_forced) == (None, None)
+    assert sorted(silent.lookup_errors) == ["ssl_enabled", "ssl_forced"]
+
+
 def test_certificate_expiry_and_pending_renewal(world, account):
     world()
     sync_account(account)
@@ -256,6 +278,27 @@ def test_second_run_changes_nothing_and_vanished_instances_are_gone(world, accou
     assert third.marked_gone == 1
     assert _row("rm-enabled").gone_at is not None
     assert _row("rm-off").gone_at is None
+
+
+def test_listing_that_shifts_between_pages_marks_nothing_gone(world, account):
+    instances = [_instance(f"rm-{n:03d}") for n in range(101)]
+    api = world([*instances, _instance("rm-zzz")])
+    sync_account(account)
+    # Page 1 answered while 102 instances existed, page 2 after rm-zzz was deleted and
+    # another one moved up: the two pages disagree on the total.
+    api.load(_world(instances))
+    first_page = {
+        "RequestId": "page-1",
+        "Items": {"DBInstance": [{"DBInstanceId": f"rm-{n:03d}"} for n in range(100)]},
+        "TotalRecordCount": 102,
+        "PageNumber": 1,
+        "PageRecordCount": 100,
+    }
+    api.inject("DescribeDBInstances", body=json.dumps(first_page), times=1)
+    run = sync_account(account)
+    assert run.status == SyncRun.Status.OK and run.instances_seen == 101
+    assert run.marked_gone == 0
+    assert _row("rm-zzz").gone_at is None
 
 
 def test_regions_are_discovered_once_each(api, account):
