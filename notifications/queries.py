@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, TextField
 from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Cast, Coalesce
 
 from inventory.models import ACTIVE, DBInstance, PendingAction
 from notifications.digest import (
@@ -38,12 +38,12 @@ def scoped_instances(subscription: DigestSubscription) -> QuerySet[DBInstance]:
     if subscription.regions:
         instances = instances.filter(region__in=subscription.regions)
     for n, (key, value) in enumerate(sorted(subscription.tags.items())):
-        # KeyTextTransform takes the key whole: tag keys such as "aws:cloudformation:stack"
-        # or "team.name" must not be split into a JSON path.
+        # KeyTextTransform takes the key whole, so keys such as "aws:cloudformation:stack"
+        # are never split into a JSON path; the cast makes the comparison plain text
+        # (without it SQLite parses the value as JSON).
         alias = f"tag_{n}"
-        instances = instances.alias(**{alias: KeyTextTransform(key, "tags")}).filter(
-            **{alias: str(value)}
-        )
+        tag_value = Cast(KeyTextTransform(key, "tags"), output_field=TextField())
+        instances = instances.alias(**{alias: tag_value}).filter(**{alias: str(value)})
     return instances
 
 

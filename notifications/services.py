@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfoNotFoundError
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
@@ -54,7 +55,12 @@ def send_due_digests(
     for subscription in subscriptions:
         if not subscription.recipient_list():
             continue  # everyone unsubscribed or was removed: nothing to claim
-        period = period_key(subscription.cadence, subscription.time_zone, now)
+        try:
+            period = period_key(subscription.cadence, subscription.time_zone, now)
+        except ZoneInfoNotFoundError:
+            # Only a bypassed form can store this; the others must still go out.
+            logger.error("digest %s: unknown time zone %r", subscription.pk, subscription.time_zone)
+            continue
         if dry_run:
             if is_due(subscription, period, now):
                 digest = _build(subscription, now)
@@ -90,6 +96,7 @@ def claim_period(
     # so of two senders taking over the same row only one sees a row count of 1.
     if rows.filter(_reclaimable(now)).update(status=Status.CLAIMED, claimed_at=now):
         return rows.get()
+    logger.debug("digest %s for %s: already sent, or being sent elsewhere", subscription.pk, period)
     return None
 
 

@@ -25,14 +25,18 @@ class UnsubscribeTarget:
     address_key: str
 
 
+def _signer() -> signing.Signer:
+    return signing.Signer(salt=_SALT)
+
+
 def make_unsubscribe_token(subscription_id: int, address: str) -> str:
-    return signing.dumps({"s": subscription_id, "a": address_key(address)}, salt=_SALT)
+    return _signer().sign_object({"s": subscription_id, "a": address_key(address)})
 
 
 def read_unsubscribe_token(token: str) -> UnsubscribeTarget | None:
     """The target, or None for a token that was not made here or was altered."""
     try:
-        payload = signing.loads(token, salt=_SALT)
+        payload = _signer().unsign_object(token)
         return UnsubscribeTarget(int(payload["s"]), str(payload["a"]))
     except (signing.BadSignature, KeyError, TypeError, ValueError):
         return None
