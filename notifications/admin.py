@@ -9,6 +9,8 @@ from notifications.models import DigestSendLog, DigestSubscription
 class DigestSubscriptionAdmin(admin.ModelAdmin):
     # Same validation as the self-service pages: addresses, thresholds, zone, tags.
     form = DigestSubscriptionForm
+    # Without this the admin takes its fields from the form, which leaves the owner out.
+    fields = ["owner", *DigestSubscriptionForm.Meta.fields]
     list_display = ["name", "owner", "cadence", "time_zone", "active"]
     list_filter = ["cadence", "active"]
     list_select_related = ["owner"]

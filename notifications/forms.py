@@ -92,9 +92,12 @@ class DigestSubscriptionForm(forms.ModelForm):
             "thresholds_days": lambda v: ", ".join(str(d) for d in v),
         }
         for name, render in as_text.items():
-            value = self.initial.get(name)
+            # A new subscription's defaults too (thresholds from settings), not only an
+            # existing one's values: declared fields get no initial from the model.
+            value = self.initial.setdefault(name, getattr(self.instance, name))
             if isinstance(value, list | dict):
                 self.initial[name] = render(value)
+        self.initial.setdefault("time_zone", self.instance.time_zone)
 
     def clean_recipients(self) -> str:
         addresses, seen = [], set()
