@@ -33,18 +33,29 @@ def deliver(messages: Iterable[EmailMessage]) -> Iterator[Delivery]:
     """Send each single-recipient message over one connection (reopened after a drop),
     yielding each outcome at once so the caller can record it before the next send."""
     connection = get_connection(fail_silently=False)
+    unreachable = ""
     try:
         for message in messages:
             (address,) = message.to
-            yield _send_one(connection, message, address)
+            if not unreachable:
+                try:
+                    # Opened here, not by send_messages, so one session carries them all.
+                    connection.open()
+                except (smtplib.SMTPException, OSError) as exc:
+                    # Down, or our login refused: waiting out a connect timeout per
+                    # recipient would not help. All of them are retried on the next run.
+                    unreachable = _reason(exc)
+                    logger.warning("mail server not usable: %s", unreachable)
+            if unreachable:
+                yield Delivery(address, FAILED, unreachable)
+            else:
+                yield _send_one(connection, message, address)
     finally:
         connection.close()
 
 
 def _send_one(connection, message: EmailMessage, address: str) -> Delivery:
     try:
-        # Opened here, not by send_messages, so one session carries every message.
-        connection.open()
         connection.send_messages([message])
     except smtplib.SMTPRecipientsRefused as exc:
         code, text = exc.recipients.get(address, (0, b""))
@@ -54,10 +65,13 @@ def _send_one(connection, message: EmailMessage, address: str) -> Delivery:
     except (smtplib.SMTPException, OSError) as exc:
         # The session may be unusable now; the next message opens a fresh one.
         connection.close()
-        reason = f"{type(exc).__name__}: {exc}"[:300]
-        logger.warning("digest to %s not delivered: %s", address, reason)
-        return Delivery(address, FAILED, reason)
+        logger.warning("digest to %s not delivered: %s", address, _reason(exc))
+        return Delivery(address, FAILED, _reason(exc))
     return Delivery(address, SENT)
+
+
+def _reason(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {exc}"[:300]
 
 
 def _answered(address: str, code: int, text: bytes | str) -> Delivery:

@@ -25,7 +25,8 @@ def free_port() -> int:
 
 @dataclass
 class RecordingHandler:
-    refuse: dict[str, str] = field(default_factory=dict)  # address -> SMTP reply
+    refuse: dict[str, str] = field(default_factory=dict)  # address -> reply to RCPT TO
+    refuse_data: dict[str, str] = field(default_factory=dict)  # address -> reply to DATA
     envelopes: list = field(default_factory=list)
     hold: threading.Event | None = None  # when set up, DATA waits for it to be set
     holding: threading.Event = field(default_factory=threading.Event)
@@ -40,6 +41,9 @@ class RecordingHandler:
         if self.hold is not None:
             self.holding.set()
             await asyncio.to_thread(self.hold.wait, 30)
+        for address in envelope.rcpt_tos:
+            if address in self.refuse_data:
+                return self.refuse_data[address]
         self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
         return "250 Message accepted for delivery"
 

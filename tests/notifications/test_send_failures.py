@@ -32,7 +32,7 @@ def test_mail_server_down_leaves_the_subscription_due_and_the_next_run_sends(
     assert "ConnectionRefusedError" in log.error
     assert log.deliveries == {"ops@example.com": "failed", "dba@example.com": "failed"}
     assert is_due(subscription, "2026-11-23", NOW)
-    assert "digest to ops@example.com not delivered: ConnectionRefusedError" in caplog.text
+    assert caplog.text.count("mail server not usable: ConnectionRefusedError") == 1
 
     server = SMTPServer()
     server.start()
@@ -78,6 +78,25 @@ def test_a_temporary_refusal_is_retried_for_that_address_only(
     log.refresh_from_db()
     assert log.status == "sent"
     assert log.deliveries == {"busy@example.com": "sent", "ops@example.com": "sent"}
+
+
+def test_a_message_refused_after_data_counts_like_a_refused_address(
+    fleet, owner, smtp_server, frozen_now
+):
+    subscription = subscribe(
+        owner, recipients="strict@example.com\nslow@example.com\nops@example.com"
+    )
+    smtp_server.handler.refuse_data["strict@example.com"] = "554 5.7.1 Rejected by policy"
+    smtp_server.handler.refuse_data["slow@example.com"] = "452 4.3.1 Insufficient storage"
+    send_digests()
+    assert smtp_server.recipients() == ["ops@example.com"]  # the session carried on
+    log = DigestSendLog.objects.get(subscription=subscription)
+    assert log.status == "failed"  # slow@ is retried; strict@ is not
+    assert log.deliveries == {
+        "strict@example.com": "refused",
+        "slow@example.com": "failed",
+        "ops@example.com": "sent",
+    }
 
 
 def test_a_broken_subscription_fails_alone(fleet, owner, smtp_server, frozen_now, caplog):
