@@ -5,7 +5,7 @@ from django.db import models
 
 
 def default_thresholds():
-    return [90, 30, 7]
+    return list(settings.TLSPOSTURE["EXPIRY_THRESHOLDS_DAYS"])
 
 
 class DigestSubscription(models.Model):
@@ -35,9 +35,23 @@ class DigestSubscription(models.Model):
     def __str__(self):
         return self.name
 
+    def recipient_list(self) -> list[str]:
+        """The addresses, in order, without blanks or repeats (compared case-insensitively)."""
+        seen, addresses = set(), []
+        for line in self.recipients.splitlines():
+            address = line.strip()
+            if address and address.lower() not in seen:
+                seen.add(address.lower())
+                addresses.append(address)
+        return addresses
+
 
 class DigestSendLog(models.Model):
-    """Claimed before sending: the unique period key makes a second sender back off."""
+    """Claimed before sending: the unique period key makes a second sender back off.
+
+    A failed row (or a claim whose sender died) may be claimed again; `deliveries` remembers
+    who already has the digest, so a retry sends only to the others.
+    """
 
     class Status(models.TextChoices):
         CLAIMED = "claimed", "claimed"
@@ -53,6 +67,8 @@ class DigestSendLog(models.Model):
     claimed_at = models.DateTimeField()
     sent_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
+    # {address: "sent" | "refused" | "failed"}; refused (5xx) addresses are not retried.
+    deliveries = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-claimed_at"]

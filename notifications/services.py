@@ -1,0 +1,190 @@
+"""The only writer of digest state: claims periods, sends, records outcomes, unsubscribes.
+
+Exactly once per period: a sender first inserts the (subscription, period) send-log row;
+the unique constraint makes any concurrent second sender fail that insert and back off.
+A failed row, or a claim whose sender died (older than CLAIM_EXPIRES_AFTER), may be
+claimed again with a conditional UPDATE that only one sender can win.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfoNotFoundError
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max, Q
+from django.utils import timezone
+
+from notifications import delivery
+from notifications.digest import Digest, build_digest
+from notifications.emails import digest_message
+from notifications.models import DigestSendLog, DigestSubscription
+from notifications.periods import changes_since, period_key
+from notifications.queries import gather_digest_rows
+from notifications.tokens import find_recipient
+
+logger = logging.getLogger(__name__)
+
+Status = DigestSendLog.Status
+# Longer than any send takes; after that a claimed row is taken to belong to a dead sender.
+CLAIM_EXPIRES_AFTER = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class DigestRun:
+    """What one run did (or, dry, would do) for one subscription."""
+
+    subscription: DigestSubscription
+    period: str
+    status: str  # a DigestSendLog status, or "due" in a dry run
+    summary: str = ""
+    deliveries: tuple[delivery.Delivery, ...] = ()
+
+
+def send_due_digests(
+    *, now: datetime | None = None, subscription_id: int | None = None, dry_run: bool = False
+) -> list[DigestRun]:
+    """Send every active subscription whose current period is still due."""
+    now = now or timezone.now()
+    subscriptions = DigestSubscription.objects.filter(active=True).order_by("pk")
+    if subscription_id is not None:
+        subscriptions = subscriptions.filter(pk=subscription_id)
+    runs = []
+    for subscription in subscriptions:
+        if not subscription.recipient_list():
+            continue  # everyone unsubscribed or was removed: nothing to claim
+        try:
+            period = period_key(subscription.cadence, subscription.time_zone, now)
+        except ZoneInfoNotFoundError:
+            # Only a bypassed form can store this; the others must still go out.
+            logger.error("digest %s: unknown time zone %r", subscription.pk, subscription.time_zone)
+            continue
+        if dry_run:
+            if is_due(subscription, period, now):
+                digest = _build(subscription, now)
+                runs.append(DigestRun(subscription, period, "due", digest.summary))
+            continue
+        log = claim_period(subscription, period, now)
+        if log is not None:
+            runs.append(_send(subscription, log, now))
+    return runs
+
+
+def is_due(subscription: DigestSubscription, period: str, now: datetime) -> bool:
+    return (
+        not DigestSendLog.objects.filter(subscription=subscription, period=period)
+        .exclude(_reclaimable(now))
+        .exists()
+    )
+
+
+def claim_period(
+    subscription: DigestSubscription, period: str, now: datetime
+) -> DigestSendLog | None:
+    """The send-log row for this period if this caller may send it, else None."""
+    try:
+        with transaction.atomic():
+            return DigestSendLog.objects.create(
+                subscription=subscription, period=period, status=Status.CLAIMED, claimed_at=now
+            )
+    except IntegrityError:
+        pass
+    rows = DigestSendLog.objects.filter(subscription=subscription, period=period)
+    # The WHERE is re-checked against the row after a concurrent winner's update commits,
+    # so of two senders taking over the same row only one sees a row count of 1.
+    if rows.filter(_reclaimable(now)).update(status=Status.CLAIMED, claimed_at=now):
+        return rows.get()
+    logger.debug("digest %s for %s: already sent, or being sent elsewhere", subscription.pk, period)
+    return None
+
+
+def _reclaimable(now: datetime) -> Q:
+    return Q(status=Status.FAILED) | Q(
+        status=Status.CLAIMED, claimed_at__lt=now - CLAIM_EXPIRES_AFTER
+    )
+
+
+def _build(subscription: DigestSubscription, now: datetime) -> Digest:
+    previous = DigestSendLog.objects.filter(
+        subscription=subscription, status=Status.SENT
+    ).aggregate(at=Max("sent_at"))["at"]
+    since = changes_since(previous, subscription.cadence, now)
+    rows = gather_digest_rows(subscription, now=now, since=since)
+    return build_digest(rows, now=now, since=since, thresholds_days=subscription.thresholds_days)
+
+
+def _send(subscription: DigestSubscription, log: DigestSendLog, now: datetime) -> DigestRun:
+    try:
+        digest = _build(subscription, now)
+        if digest.is_empty and not subscription.send_empty:
+            _finish(log, Status.SKIPPED_EMPTY, now)
+            return DigestRun(subscription, log.period, log.status, digest.summary)
+        done = (delivery.SENT, delivery.REFUSED)
+        waiting = [a for a in subscription.recipient_list() if log.deliveries.get(a) not in done]
+        messages = (
+            digest_message(subscription, digest, period=log.period, recipient=address)
+            for address in waiting
+        )
+        deliveries = []
+        for outcome in delivery.deliver(messages):
+            # Recorded at once: a sender dying mid-list must not resend to these.
+            log.deliveries[outcome.address] = outcome.outcome
+            log.save(update_fields=["deliveries"])
+            deliveries.append(outcome)
+    except Exception as exc:
+        # Whatever broke this subscription must neither stop the others nor use up its
+        # period: the row becomes failed, so the next run claims it again.
+        logger.exception("digest %s for %s failed", subscription.pk, log.period)
+        _finish(log, Status.FAILED, now, error=f"{type(exc).__name__}: {exc}"[:500])
+        return DigestRun(subscription, log.period, log.status)
+    problems = [d for d in deliveries if d.outcome != delivery.SENT]
+    failed = any(d.outcome == delivery.FAILED for d in problems)
+    _finish(
+        log,
+        Status.FAILED if failed else Status.SENT,
+        now,
+        error="\n".join(f"{d.address}: {d.outcome}: {d.reason}" for d in problems),
+    )
+    logger.info(
+        "digest %s for %s: %s (%d delivered, %d refused, %d failed)",
+        subscription.pk,
+        log.period,
+        log.status,
+        sum(d.outcome == delivery.SENT for d in deliveries),
+        sum(d.outcome == delivery.REFUSED for d in deliveries),
+        sum(d.outcome == delivery.FAILED for d in deliveries),
+    )
+    return DigestRun(subscription, log.period, log.status, digest.summary, tuple(deliveries))
+
+
+def _finish(log: DigestSendLog, status: str, now: datetime, *, error: str = "") -> None:
+    log.status = status
+    log.error = error
+    if status == Status.SENT:
+        log.sent_at = now
+    log.save(update_fields=["status", "error", "sent_at"])
+
+
+def unsubscribe(subscription_id: int, address_key: str) -> str | None:
+    """Take one address off a subscription (deactivated when none remain).
+
+    Returns the address removed, or None when it was not (or no longer) a recipient.
+    """
+    with transaction.atomic():
+        subscription = (
+            DigestSubscription.objects.select_for_update().filter(pk=subscription_id).first()
+        )
+        if subscription is None:
+            return None
+        addresses = subscription.recipient_list()
+        address = find_recipient(addresses, address_key)
+        if address is None:
+            return None
+        remaining = [a for a in addresses if a != address]
+        subscription.recipients = "\n".join(remaining)
+        subscription.active = subscription.active and bool(remaining)
+        subscription.save(update_fields=["recipients", "active"])
+    logger.info("digest %s: one recipient unsubscribed", subscription_id)
+    return address
