@@ -146,6 +146,7 @@ class MariaDBServer:
             f"--pid-file={self.dir / 'mariadbd.pid'}",
             f"--log-error={self.dir / 'error.log'}",
             f"--init-file={self._write_init_sql()}",
+            f"--tmpdir={self._scratch_dir()}",
             *_BASE_OPTIONS,
         ]
         if os.geteuid() == 0:
@@ -232,6 +233,11 @@ class MariaDBServer:
             cur.execute(sql, args)
             return list(cur.fetchall())
 
+    def _scratch_dir(self) -> Path:
+        scratch = self.dir / "tmp"
+        scratch.mkdir(exist_ok=True)
+        return scratch
+
     def _write_init_sql(self) -> Path:
         has_tls = self.spec.certificate is not None
         require = " REQUIRE SSL" if has_tls else ""
@@ -294,6 +300,9 @@ class Fleet:
         with cls._template_lock:
             if cls._template_dir is None or not cls._template_dir.exists():
                 target = Path(tempfile.mkdtemp(prefix="tlsp-template-")) / "data"
+                # Its own tmpdir: bootstrap temp tables must not meet other processes' files.
+                scratch = target.parent / "tmp"
+                scratch.mkdir()
                 command = next((c for c in INSTALL_DB if shutil.which(c)), None)
                 if command is None:
                     raise FleetError("mariadb-install-db not found: install mariadb-server")
@@ -306,6 +315,7 @@ class Fleet:
                     "--skip-name-resolve",
                     "--innodb-log-file-size=4M",
                     "--innodb-buffer-pool-size=16M",
+                    f"--tmpdir={scratch}",
                 ]
                 if os.geteuid() == 0:
                     args.append("--user=root")
