@@ -169,14 +169,12 @@ TLSPOSTURE = {
     "SECRET_KEYS": env_list("TLSPOSTURE_SECRET_KEYS"),
     "STALE_AFTER_HOURS": env_int("TLSPOSTURE_STALE_AFTER_HOURS", 26),
     "EXPIRY_THRESHOLDS_DAYS": [int(d) for d in env_list("TLSPOSTURE_EXPIRY_THRESHOLDS", "90,30,7")],
-    # Cloud API clients (inventory sync): attempts per call including retries, and timeouts.
+    # Cloud API clients of both providers (inventory sync): attempts per call including
+    # retries, and socket timeouts.
     "CLOUD_API_ATTEMPTS": env_int("TLSPOSTURE_CLOUD_API_ATTEMPTS", 5),
     "CLOUD_API_CONNECT_TIMEOUT": env_float("TLSPOSTURE_CLOUD_API_CONNECT_TIMEOUT", 5.0),
     "CLOUD_API_READ_TIMEOUT": env_float("TLSPOSTURE_CLOUD_API_READ_TIMEOUT", 30.0),
-    # Alibaba Cloud API client (inventory/sources/aliyun.py): seconds, attempts, threads.
-    "ALIYUN_CONNECT_TIMEOUT": env_float("TLSPOSTURE_ALIYUN_CONNECT_TIMEOUT", 5.0),
-    "ALIYUN_READ_TIMEOUT": env_float("TLSPOSTURE_ALIYUN_READ_TIMEOUT", 10.0),
-    "ALIYUN_MAX_ATTEMPTS": env_int("TLSPOSTURE_ALIYUN_MAX_ATTEMPTS", 3),
+    # Alibaba has no batch calls: threads per region for the three per-instance calls.
     "ALIYUN_INSTANCE_WORKERS": env_int("TLSPOSTURE_ALIYUN_INSTANCE_WORKERS", 4),
 }
 

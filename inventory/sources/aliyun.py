@@ -154,9 +154,9 @@ class AliyunSource:
         self.account = account
         self.credentials = _credentials(account)
         tuning = settings.TLSPOSTURE
-        self.connect_timeout_ms = int(tuning.get("ALIYUN_CONNECT_TIMEOUT", 5.0) * 1000)
-        self.read_timeout_ms = int(tuning.get("ALIYUN_READ_TIMEOUT", 10.0) * 1000)
-        self.max_attempts = max(1, int(tuning.get("ALIYUN_MAX_ATTEMPTS", 3)))
+        self.connect_timeout_ms = int(tuning.get("CLOUD_API_CONNECT_TIMEOUT", 5.0) * 1000)
+        self.read_timeout_ms = int(tuning.get("CLOUD_API_READ_TIMEOUT", 30.0) * 1000)
+        self.max_attempts = max(1, int(tuning.get("CLOUD_API_ATTEMPTS", 5)))
         self.workers = max(1, int(tuning.get("ALIYUN_INSTANCE_WORKERS", 4)))
 
     # ---- the source protocol -------------------------------------------------------------

@@ -110,9 +110,9 @@ def world(api):
 def fast_client(settings):
     settings.TLSPOSTURE = {
         **settings.TLSPOSTURE,
-        "ALIYUN_CONNECT_TIMEOUT": 1.0,
-        "ALIYUN_READ_TIMEOUT": 1.0,
-        "ALIYUN_MAX_ATTEMPTS": 3,
+        "CLOUD_API_CONNECT_TIMEOUT": 1.0,
+        "CLOUD_API_READ_TIMEOUT": 1.0,
+        "CLOUD_API_ATTEMPTS": 3,
         "ALIYUN_INSTANCE_WORKERS": 4,
     }
 
@@ -433,11 +433,11 @@ def test_http_500_is_retried_then_fails_the_region(world, account):
     run = sync_account(account)
     assert run.status == SyncRun.Status.FAILED
     assert _region_error(run).startswith("DescribeDBInstances: HTTP 500 InternalError: oops")
-    assert len(api.calls("DescribeDBInstances")) == 3  # ALIYUN_MAX_ATTEMPTS
+    assert len(api.calls("DescribeDBInstances")) == 3  # CLOUD_API_ATTEMPTS
 
 
 def test_response_that_never_comes_times_out(world, account, settings):
-    settings.TLSPOSTURE = {**settings.TLSPOSTURE, "ALIYUN_MAX_ATTEMPTS": 2}
+    settings.TLSPOSTURE = {**settings.TLSPOSTURE, "CLOUD_API_ATTEMPTS": 2}
     api = world()
     api.inject("DescribeDBInstances", hang=True)
     started = time.monotonic()
@@ -497,8 +497,8 @@ def test_one_instance_ssl_failure_leaves_the_rest(world, account):
 def test_an_api_that_stops_answering_fails_the_region_quickly(world, account, settings):
     settings.TLSPOSTURE = {
         **settings.TLSPOSTURE,
-        "ALIYUN_MAX_ATTEMPTS": 1,
-        "ALIYUN_READ_TIMEOUT": 0.5,
+        "CLOUD_API_ATTEMPTS": 1,
+        "CLOUD_API_READ_TIMEOUT": 0.5,
     }
     api = world([_instance(f"rm-{n:02d}", ssl=_ssl()) for n in range(40)])
     api.inject("DescribeDBInstanceSSL", hang=True)
