@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 
-from common.normalise import normalise_parameter
+from common.normalise import TLS_PARAMETERS, normalise_parameter
 from inventory.facts import InstanceFact, RegionInventory, SourceError
 from inventory.models import (
     CACertificate,
@@ -357,11 +357,33 @@ def _write_parameters(by_resource, facts, now) -> int:
                     setattr(row, n, v)
                 row.updated_at = now
                 to_update.append(row)
-    stale = [row.pk for key, row in rows.items() if key not in keep]
+    unread = _unread_parameters(by_resource, facts)
+    stale = [
+        row.pk
+        for key, row in rows.items()
+        if key not in keep and key not in unread and (key[0], "*") not in unread
+    ]
     TLSParameter.objects.bulk_create(to_create, batch_size=500)
     TLSParameter.objects.bulk_update(to_update, [*_PARAMETER_FIELDS, "updated_at"], batch_size=500)
     TLSParameter.objects.filter(pk__in=stale).delete()
     return len(to_update) + len(stale)
+
+
+def _unread_parameters(by_resource, facts) -> set[tuple[int, str]]:
+    """(instance pk, parameter name or "*") whose lookup failed this time.
+
+    A failed lookup is unknown, not absent: the rows read earlier stay (with their
+    updated_at) instead of being deleted as if the parameter were no longer set.
+    """
+    unread = set()
+    for fact in facts:
+        pk = by_resource[fact.resource_id].pk
+        for what, _reason in fact.lookup_errors:
+            if what == "parameters":
+                unread.add((pk, "*"))
+            elif what in TLS_PARAMETERS:
+                unread.add((pk, what))
+    return unread
 
 
 def _write_pending_actions(by_resource, facts, now) -> int:
@@ -392,7 +414,16 @@ def _write_pending_actions(by_resource, facts, now) -> int:
                     to_update.append(row)
                 for n, v in values.items():
                     setattr(row, n, v)
-    done = [row.pk for key, row in rows.items() if key not in keep]
+    # An SSL lookup that failed says nothing about a pending renewal: keep what was known.
+    ssl_unread = {
+        by_resource[f.resource_id].pk for f in facts if any(w == "ssl" for w, _ in f.lookup_errors)
+    }
+    done = [
+        row.pk
+        for key, row in rows.items()
+        if key not in keep
+        and not (key[0] in ssl_unread and key[1] == PendingAction.Action.SSL_RENEWAL)
+    ]
     PendingAction.objects.bulk_create(to_create, batch_size=500)
     PendingAction.objects.bulk_update(to_update, list(_ACTION_FIELDS), batch_size=500)
     PendingAction.objects.filter(pk__in=[r.pk for k, r in rows.items() if k in keep]).update(

@@ -206,3 +206,26 @@ def test_import_accounts_is_idempotent_and_refuses_secrets():
     with pytest.raises(ImportError_, match="provider"):
         import_accounts([{"name": "x", "provider": "gcp"}])
     assert CloudAccount.objects.count() == 2
+
+
+def test_a_failed_lookup_keeps_what_was_known(account):
+    renewal = PendingActionFact("ssl-certificate-renewal", description="certificate expires")
+    known = _instance("orders", pending_actions=(renewal,))
+    write_region(account, RegionInventory("us-east-1", (known,), (CA,)))
+    unread = _instance(
+        "orders",
+        parameters=(),
+        lookup_errors=(("parameters", "AccessDenied"), ("ssl", "InternalError")),
+    )
+    write_region(account, RegionInventory("us-east-1", (unread,), (CA,)))
+    orders = DBInstance.objects.get(identifier="orders")
+    assert orders.lookup_errors == {"parameters": "AccessDenied", "ssl": "InternalError"}
+    # Unknown this time is not "no longer set": the earlier rows stay.
+    assert TLSParameter.objects.filter(instance=orders, name="require_secure_transport").exists()
+    assert PendingAction.objects.filter(instance=orders).exists()
+    # Read again successfully without them: now they really are gone.
+    write_region(
+        account, RegionInventory("us-east-1", (_instance("orders", parameters=()),), (CA,))
+    )
+    assert not TLSParameter.objects.filter(instance=orders).exists()
+    assert not PendingAction.objects.filter(instance=orders).exists()
