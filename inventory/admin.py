@@ -88,7 +88,7 @@ class PendingActionAdmin(SyncedDataAdmin):
 
 class SyncRegionInline(SyncedDataInline):
     model = SyncRegion
-    fields = ["region", "status", "instances_found", "api_calls", "error"]
+    fields = ["region", "status", "instances_found", "api_calls", "error", "warnings"]
     readonly_fields = fields
 
 

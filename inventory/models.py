@@ -322,6 +322,8 @@ class SyncRegion(models.Model):
     region = models.CharField(max_length=64)
     status = models.CharField(max_length=16, choices=Status.choices)
     error = models.TextField(blank=True)
+    # Lookups that failed while the region as a whole synced (shown, never fatal).
+    warnings = models.JSONField(default=list, blank=True)
     instances_found = models.PositiveIntegerField(default=0)
     api_calls = models.PositiveIntegerField(default=0)
     started_at = models.DateTimeField()

@@ -153,6 +153,7 @@ def sync_account(
                 region=region,
                 status=SyncRegion.Status.OK if outcome.ok else SyncRegion.Status.FAILED,
                 error=outcome.error,
+                warnings=outcome.warnings,
                 instances_found=outcome.instances_found,
                 api_calls=outcome.api_calls,
                 started_at=started,

@@ -169,7 +169,15 @@ def test_failed_region_keeps_its_data_and_others_sync(account):
         account, RegionInventory("eu-west-1", (_instance("eu-db", resource_id="arn:eu"),), ())
     )
     cloud = _CloudStandIn(
-        {"us-east-1": RegionInventory("us-east-1", (_instance("orders"),), (CA,), api_calls=4)},
+        {
+            "us-east-1": RegionInventory(
+                "us-east-1",
+                (_instance("orders"),),
+                (CA,),
+                api_calls=4,
+                warnings=("CA list: throttled",),
+            )
+        },
         {"eu-west-1": "AccessDenied: not authorized to perform rds:DescribeDBInstances"},
     )
     run = sync_account(account, source=cloud)
@@ -179,6 +187,7 @@ def test_failed_region_keeps_its_data_and_others_sync(account):
     assert outcomes["eu-west-1"].error.startswith("AccessDenied")
     assert DBInstance.objects.get(identifier="eu-db").gone_at is None
     assert run.api_calls == 4 and run.instances_seen == 1
+    assert outcomes["us-east-1"].warnings == ["CA list: throttled"]
 
 
 def test_import_accounts_is_idempotent_and_refuses_secrets():
