@@ -48,6 +48,11 @@ def open_findings(
     ids = list(finding_ids)
     if ids:
         findings = findings.filter(finding_id__in=ids)
+    return in_report_order(findings)
+
+
+def in_report_order(findings: QuerySet[Finding]) -> QuerySet[Finding]:
+    """These findings with what a row needs, ordered by account, region, identifier, id."""
     return findings.select_related("instance__account").order_by(
         "instance__account__name",
         "instance__region",
