@@ -46,7 +46,13 @@ class RegionFreshness:
 
     @property
     def needs_attention(self) -> bool:
-        return self.stale_sync or self.stale_check or self.sync_failing or self.failed_checks > 0
+        return (
+            self.stale_sync
+            or self.stale_check
+            or self.sync_failing
+            or self.failed_checks > 0
+            or self.never_checked > 0
+        )
 
 
 @dataclass

@@ -117,7 +117,7 @@ INSTANCE_TABLE = Table(
         report_column("region", sort=("region",)),
         report_column("engine", cell="engine", sort=("engine", "engine_version")),
         report_column("endpoint", header="Address", cell="code", sort=("endpoint_host",)),
-        report_column("grade", cell="grade", sort=(_rank("posture__grade", (*GRADE_ORDER, "?")),)),
+        report_column("grade", cell="grade", sort=(_rank("posture__grade", GRADE_ORDER),)),
         report_column(
             "transport_enforced",
             header="Transport",
