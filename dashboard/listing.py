@@ -45,6 +45,11 @@ class Listing:
         return self.table.columns
 
     @property
+    def per_page_param(self) -> str:
+        """The `per_page` the filter form carries: none for the default, to keep URLs short."""
+        return "" if self.per_page == DEFAULT_PER_PAGE else str(self.per_page)
+
+    @property
     def sort_param(self) -> str:
         if not self.ordering.key:
             return ""
