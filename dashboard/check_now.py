@@ -111,6 +111,15 @@ class Progress:
         return self.state == RUNNING
 
 
+def in_flight(instance: DBInstance) -> Progress | None:
+    """The check of this endpoint running now, if any (so a reloaded page keeps waiting)."""
+    current = cache.get(_key(instance.pk)) or {}
+    since = parse_iso(current.get("since"))
+    if current.get("state") != RUNNING or since is None:
+        return None
+    return progress(instance, since)
+
+
 def progress(instance: DBInstance, since: datetime, now: datetime | None = None) -> Progress:
     """Where the check asked for at `since` stands. Done once an observation at or after
     `since` is stored and posture has evaluated it (or nothing is running any more)."""

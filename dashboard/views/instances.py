@@ -2,6 +2,7 @@
 
 from django.shortcuts import render
 
+from dashboard import check_now
 from dashboard.exports import findings_export, instances_export, staff_only
 from dashboard.filtersets import InstanceFilterSet
 from dashboard.instance_detail import load_instance_detail
@@ -43,4 +44,5 @@ def finding_export(request, fmt):
 
 def instance_detail(request, pk):
     detail = load_instance_detail(pk)
-    return render(request, "dashboard/instance.html", {"d": detail})
+    context = {"d": detail, "progress": check_now.in_flight(detail.instance)}
+    return render(request, "dashboard/instance.html", context)
