@@ -42,7 +42,7 @@ class TableColumn:
     key: str
     header: str
     value: Callable[[Any], Any]
-    cell: str = "text"  # how the HTML cell is drawn: see templates/dashboard/cells.html
+    cell: str = "text"  # how the HTML cell is drawn: a key of dashboard.cells.RENDERERS
     sort: tuple[str | BaseExpression, ...] = ()
 
     @property
@@ -92,11 +92,8 @@ class Table:
 
 @dataclass(frozen=True)
 class Row:
-    pk: int
-    data: dict
-
-    def cells(self, columns: Iterable[TableColumn]) -> list[tuple[TableColumn, Any]]:
-        return [(column, column.value(self.data)) for column in columns]
+    pk: int  # the endpoint the row links to
+    data: dict  # a report row
 
 
 def report_table_rows(instances: Iterable) -> list[Row]:

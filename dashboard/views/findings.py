@@ -33,7 +33,13 @@ def finding_list(request):
             "severity-chart",
             "Open findings by severity",
             [
-                charts.Bar(severity, n, f"{n} open {severity} findings", f"severity-{severity}")
+                charts.Bar(
+                    severity,
+                    n,
+                    f"{n} open {severity} findings",
+                    f"severity-{severity}",
+                    reverse("dashboard:instances") + query_with(request.GET, severity=severity),
+                )
                 for severity, n in severities
             ],
         ),
