@@ -18,7 +18,13 @@ def _instance(pk):
 
 
 def _status(request, instance, progress, started=None):
-    context = {"instance": instance, "progress": progress, "started": started}
+    context = {
+        "instance": instance,
+        "progress": progress,
+        "started": started,
+        # With the result, HTMX also replaces the grade in the page's heading.
+        "swap_headline": request.headers.get("HX-Request") == "true",
+    }
     return render(request, "dashboard/partials/check_status.html", context)
 
 

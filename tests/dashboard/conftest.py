@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from django.core.cache import cache
 from django.utils import timezone
 
 from inventory.facts import PendingActionFact, RegionInventory
@@ -26,6 +27,14 @@ from tests.posture.rows import CA, CA_2019, instance, instance_fact, observe, rs
 
 DAY = timedelta(days=1)
 PASSWORD = "pw-for-dashboard-tests"
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """ "Check now" keeps its in-flight marks in the cache; no test inherits another's."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture
