@@ -109,6 +109,7 @@ class _Probe:
         self.stalls = 0
         self.greeted = False
         self.chain: list[bytes] = []  # DER, leaf first, from a Certificate message in clear
+        self.chain_version = ""  # the version of the handshake that showed it
         self.leaf: bytes | None = None  # from an OpenSSL handshake, when no chain was seen
         self.evidence = ProbeEvidence(
             protocols={v: Verdict() for v in PROTOCOL_VERSIONS},
@@ -164,13 +165,13 @@ class _Probe:
         answer = self.ask(verdict, version, suites, want_certificates=not self.chain)
         if answer is None:
             return
+        if answer.certificates and not self.chain:
+            self.chain, self.chain_version = answer.certificates, answer.version
         if answer.version == version:
             verdict.state, verdict.suite = ACCEPTED, suite_name(answer.suite)
             verdict.suites = [verdict.suite]
             if answer.hello_retry:
                 verdict.detail = "server asked for another key share (HelloRetryRequest)"
-            if answer.certificates and not self.chain:
-                self.chain = answer.certificates
         elif VERSION_CODES[answer.version] < VERSION_CODES[version]:
             verdict.state, verdict.detail = REJECTED, f"server chose {answer.version} instead"
         else:
@@ -403,7 +404,7 @@ class _Probe:
         if self.chain:
             evidence.intermediates_observed = True
             evidence.chain_note = evidence.chain_note or (
-                f"as sent in a {self.chain_version()} Certificate message "
+                f"as sent in a {self.chain_version} Certificate message "
                 f"({len(self.chain)} certificate{'s' if len(self.chain) != 1 else ''})"
             )
         elif self.leaf:
@@ -416,11 +417,6 @@ class _Probe:
             evidence.hostname = hostname_verdict(parsed[0], self.verify_name)
         else:
             evidence.hostname.reason = "no certificate observed"
-
-    def chain_version(self) -> str:
-        return next(
-            (v for v in ("TLSv1.2", "TLSv1.1", "TLSv1.0", "SSLv3") if self.accepted(v)), "TLS"
-        )
 
 
 def _ssl_reason(exc: BaseException) -> str:

@@ -47,7 +47,6 @@ class Progress:
     total: int
     failed: int
     elapsed: float
-    last: EndpointResult | None = None
 
     @property
     def rate(self) -> float:
@@ -101,7 +100,6 @@ def run_checks(
                         total=len(endpoints),
                         failed=run.failed,
                         elapsed=time.monotonic() - started,
-                        last=result,
                     )
                 )
     except BaseException as exc:

@@ -229,19 +229,18 @@ def _login_failure(exc: pymysql.err.MySQLError, deadline_cut: bool) -> tuple:
 
 def _read_everything(conn, evidence: SessionEvidence, deadline: Deadline) -> None:
     flavour = mysql_wire.flavour_of(conn.get_server_info() or "")
-    steps = (
-        ("variables", lambda: _read_variables(conn, evidence)),
-        ("status", lambda: _read_status(conn, evidence)),
-        ("accounts", lambda: setattr(evidence, "accounts", _read_accounts(conn, flavour))),
-        ("replication", lambda: setattr(evidence, "replication", _read_replication(conn, flavour))),
-    )
     problems = []
-    for what, step in steps:
+    for what, read in (
+        ("variables", _read_variables),
+        ("status", _read_status),
+        ("accounts", _read_accounts),
+        ("replication", _read_replication),
+    ):
         if deadline.expired:
             problems.append(f"{what} not read: deadline reached")
             continue
         try:
-            step()
+            read(conn, flavour, evidence)
         except pymysql.err.MySQLError as exc:
             problems.append(_readout_failure(exc, what)[1])
     evidence.reason = "; ".join(problems)
@@ -263,7 +262,7 @@ def _text(value) -> str | None:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
 
-def _read_variables(conn, evidence: SessionEvidence) -> None:
+def _read_variables(conn, flavour: str, evidence: SessionEvidence) -> None:
     names = (*VARIABLES, *GROUP_REPLICATION_VARIABLES)
     rows = _rows(conn, f"SHOW GLOBAL VARIABLES WHERE Variable_name IN ({_in_list(names)})", names)
     found = {name.lower(): _text(value) for name, value in rows}
@@ -273,7 +272,7 @@ def _read_variables(conn, evidence: SessionEvidence) -> None:
     evidence.group_replication = {n: found[n] for n in GROUP_REPLICATION_VARIABLES if n in found}
 
 
-def _read_status(conn, evidence: SessionEvidence) -> None:
+def _read_status(conn, flavour: str, evidence: SessionEvidence) -> None:
     # SESSION shows this connection's Ssl_version/Ssl_cipher and global-only values alike.
     rows = _rows(conn, f"SHOW SESSION STATUS WHERE Variable_name IN ({_in_list(STATUS)})", STATUS)
     evidence.status = {name: _text(value) or "" for name, value in rows}
@@ -298,8 +297,8 @@ _ACCOUNT_QUERIES = {
 }
 
 
-def _read_accounts(conn, flavour: str) -> AccountsReadout:
-    readout = AccountsReadout()
+def _read_accounts(conn, flavour: str, evidence: SessionEvidence) -> None:
+    readout = evidence.accounts = AccountsReadout()
     queries = [_ACCOUNT_QUERIES.get(flavour), "SELECT user, host, ssl_type FROM mysql.user"]
     for sql in filter(None, queries):
         try:
@@ -308,7 +307,7 @@ def _read_accounts(conn, flavour: str) -> AccountsReadout:
             readout.state, readout.reason = _readout_failure(exc, "SELECT on mysql.user")
             if exc.args and exc.args[0] == 1054:
                 continue  # the flavour's column is missing in this version: ask plainly
-            return readout
+            return
         readout.remote = sorted(
             (
                 RemoteAccount(user=_text(u) or "", host=_text(h) or "", ssl_type=_text(t) or "")
@@ -318,8 +317,7 @@ def _read_accounts(conn, flavour: str) -> AccountsReadout:
             key=lambda a: (a.user, a.host),
         )
         readout.state, readout.reason = "ok", ""
-        return readout
-    return readout
+        return
 
 
 _MYSQL_CHANNELS = (
@@ -328,8 +326,8 @@ _MYSQL_CHANNELS = (
 )
 
 
-def _read_replication(conn, flavour: str) -> ReplicationReadout:
-    readout = ReplicationReadout()
+def _read_replication(conn, flavour: str, evidence: SessionEvidence) -> None:
+    readout = evidence.replication = ReplicationReadout()
     try:
         if flavour == "mariadb":
             rows = _rows(conn, "SHOW ALL SLAVES STATUS", as_dicts=True)
@@ -339,11 +337,10 @@ def _read_replication(conn, flavour: str) -> ReplicationReadout:
             channels = [_mysql_channel(row) for row in rows]
     except pymysql.err.MySQLError as exc:
         readout.state, readout.reason = _readout_failure(exc, "replication channels")
-        return readout
+        return
     readout.state, readout.channels = "ok", channels
     if not channels:
         readout.reason = "no replication channel configured"
-    return readout
 
 
 def _yes(value) -> bool | None:

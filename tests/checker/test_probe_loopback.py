@@ -1,4 +1,5 @@
-"""A hostile, broken or foreign server gives the probe a reason, quickly, never an exception."""
+"""The probe against loopback servers: hostile, broken or foreign ones give a reason,
+quickly, never an exception; MySQL-speaking TLS servers show what the fleet cannot."""
 
 from __future__ import annotations
 
@@ -163,3 +164,44 @@ def test_auto_generated_certificate_is_recognised_and_judged(mysql_auto_cert_ser
         f"certificate has no DNS subjectAltName for {NAME}; its subject CN is "
         "MySQL_Server_8.0.39_Auto_Generated_Server_Certificate"
     )
+
+
+def _legacy_only_server(tls_fleet, tmp_path, key_type):
+    """TLS 1.0/1.1 only, as an old server that cannot do TLS 1.2."""
+    anchors = tls_fleet.anchors
+    cert = make_server_cert(
+        [NAME], issuer=anchors.intermediate, chain=(anchors.intermediate.cert,), key_type=key_type
+    )
+    cert_path, key_path = cert.write(tmp_path)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1
+    context.maximum_version = ssl.TLSVersion.TLSv1_1
+    context.set_ciphers("ALL:@SECLEVEL=0")
+    context.load_cert_chain(cert_path, key_path)
+    return loopback.LoopbackServer(loopback.mysql_tls(context, "5.6.51"))
+
+
+@pytest.mark.parametrize(
+    ("key_type", "trust"),
+    [
+        ("rsa2048", (True, "chain verifies against the trust bundle (judged at TLS < 1.2, "
+                           "the only versions the server speaks)")),
+        ("rsa1024", (False, "leaf key too weak (RSA 1024 bits)")),
+    ],
+)  # fmt: skip
+def test_a_legacy_only_server_is_still_judged(tls_fleet, tmp_path, key_type, trust):
+    with _legacy_only_server(tls_fleet, tmp_path, key_type) as server:
+        evidence = probe_endpoint(
+            server.address, NAME, cafile=str(tls_fleet.bundle_path), limits=FAST,
+            deadline=Deadline(5),
+        )  # fmt: skip
+    states = {v: evidence.protocols[v].state for v in ("TLSv1.0", "TLSv1.1", "TLSv1.2")}
+    assert states == {"TLSv1.0": ACCEPTED, "TLSv1.1": ACCEPTED, "TLSv1.2": REJECTED}
+    assert evidence.protocols["TLSv1.2"].detail == "server chose TLSv1.1 instead"
+    assert evidence.cipher_classes["static_rsa"].detail == (
+        "asked with TLSv1.1; server chose TLSv1.1"
+    )
+    assert len(evidence.chain) == 2 and evidence.intermediates_observed is True
+    assert (evidence.trust.ok, evidence.trust.reason) == trust
+    assert evidence.hostname.ok is True
+    assert evidence.handshakes <= 12
