@@ -207,14 +207,14 @@ class _Probe:
         except _Budget as skipped:
             verdict.detail = str(skipped)
             return None
-        except WireError as exc:
-            self.note_failure(verdict, exc)
+        except WireError as exc:  # before any ClientHello: no answer to the question
+            self.note_failure(verdict, exc, hello_sent=False)
             return None
         try:
             sock.sendall(client_hello(version, suites, self.verify_name))
             answer = read_server_answer(self.receiver(sock), want_certificates=want_certificates)
         except WireError as exc:
-            self.note_failure(verdict, exc)
+            self.note_failure(verdict, exc, hello_sent=True)
             return None
         except TLSAnswerError as exc:
             verdict.state, verdict.detail = ERROR, str(exc)
@@ -235,8 +235,8 @@ class _Probe:
             return None
         return answer
 
-    def note_failure(self, verdict: Verdict, exc: WireError) -> None:
-        if exc.kind == mysql_wire.CLOSED:
+    def note_failure(self, verdict: Verdict, exc: WireError, *, hello_sent: bool) -> None:
+        if exc.kind == mysql_wire.CLOSED and hello_sent:
             # Closing on a ClientHello is how some TLS stacks (yaSSL, wolfSSL) decline.
             verdict.state = REJECTED
             verdict.detail = "server closed the connection instead of answering"

@@ -131,6 +131,22 @@ def test_closing_on_the_client_hello_counts_as_refusal():
     assert evidence.cipher_classes["static_rsa"].detail == "no TLS version was accepted"
 
 
+def test_a_close_before_the_client_hello_is_no_refusal():
+    """Only a close after the ClientHello declines it; one before it answers nothing."""
+
+    def greets_once(conn, server):
+        if server.connections == 1:
+            loopback.closes_on_hello(conn, server)
+
+    with loopback.LoopbackServer(greets_once) as server:
+        evidence, _ = _probe(server.address)
+    assert evidence.protocols["TLSv1.2"].state == REJECTED
+    assert (evidence.protocols["TLSv1.3"].state, evidence.protocols["TLSv1.3"].detail) == (
+        ERROR,
+        "the server closed the connection without a word",
+    )
+
+
 @pytest.fixture(scope="module")
 def mysql_auto_cert_server(tmp_path_factory):
     """MySQL 8 with its auto-generated certificate: self-signed, no SAN, a fixed CN."""
