@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 
 from checker.deadline import Deadline
 from checker.evidence import (
+    ACCEPTED,
     SESSION_AUTH_FAILED,
     SESSION_ERROR,
     SESSION_OK,
@@ -156,6 +157,8 @@ def _verification_problems(evidence: Evidence) -> str:
     probe = evidence.probe
     if probe.tls_offered is False:
         return "the server offers no TLS"
+    if not any(v.state == ACCEPTED for v in probe.protocols.values()):
+        return f"no TLS version was accepted ({probe.error})"
     problems = []
     if probe.trust.ok is False:
         problems.append(f"chain not trusted ({probe.trust.reason})")

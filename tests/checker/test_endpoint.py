@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from checker.endpoint import CheckLimits, Endpoint, check_endpoint
 from checker.probe import ProbeLimits
+from checker.secret import Login, Secret
 from checker.session import SessionLimits
 from tests.checker import loopback
 
@@ -56,3 +57,26 @@ def test_unresolvable_dial_host_is_unreachable():
     result = check_endpoint(endpoint, CheckLimits(target_deadline=3))
     assert result.status == "unreachable"
     assert result.reason.startswith("cannot resolve nowhere.invalid")
+
+
+def test_no_login_is_tried_where_no_tls_handshake_succeeded():
+    limits = CheckLimits(probe=FAST, target_deadline=5)
+    with loopback.LoopbackServer(loopback.hangs_in_tls) as server:
+        endpoint = Endpoint(
+            instance_id=1,
+            label="test/stalling",
+            dial_host="127.0.0.1",
+            dial_port=server.port,
+            verify_name=NAME,
+            cafile="/etc/ssl/certs/ca-certificates.crt",
+            login=Login("tlsposture", Secret("never-sent")),
+        )
+        result = check_endpoint(endpoint, limits)
+        connections = server.connections
+    assert result.status == "tls-failed"
+    assert result.reason == (
+        "no TLS version was accepted (TLS offered, but no handshake got an answer)"
+    )
+    assert result.evidence.session.attempted is False
+    assert connections == 2  # the two stalled handshakes, no login
+    assert result.duration_ms < 2000
