@@ -76,11 +76,9 @@ def dial_address(
     instance: DBInstance, profile: CheckerProfile | None, endpoint_port: int
 ) -> tuple[str, int]:
     """Where to connect: a profile's override replaces the instance's as a whole."""
-    source = profile if profile and (profile.connect_host or profile.connect_port) else instance
-    return (
-        source.connect_host or instance.endpoint_host,
-        source.connect_port or endpoint_port,
-    )
+    if profile and (profile.connect_host or profile.connect_port):
+        return profile.connect_host or instance.endpoint_host, profile.connect_port or endpoint_port
+    return instance.dial_host, instance.dial_port or endpoint_port
 
 
 def plan_endpoints(instances, *, resolver: CredentialResolver | None = None) -> list[Endpoint]:
