@@ -34,9 +34,11 @@ from checker.endpoint import (
 from checker.evidence import EVIDENCE_SCHEMA_VERSION, Evidence
 from checker.models import CheckerProfile, CheckRun, Observation, TargetState
 from checker.probe import ProbeLimits
+from checker.profiles import PROFILE_FILE_KEYS, validate_profile_entry
 from checker.session import SessionLimits
 from checker.signals import check_finished
 from checker.targets import plan_endpoints
+from common.as_code import upsert_by_name
 
 log = logging.getLogger(__name__)
 
@@ -211,3 +213,28 @@ def rotate_stored_passwords() -> tuple[list[str], list[str]]:
             profile.save(update_fields=["password_encrypted"])
             rotated.append(profile.name)
     return rotated, undecryptable
+
+
+# ---- checker profiles as code ---------------------------------------------------------
+
+
+def _keep_or_drop_stored_password(desired: dict) -> None:
+    # A password stored encrypted (set in the admin) stays unless the file now names
+    # another credential source; the file never carries the password itself.
+    if desired["password_env"] or desired["secrets_manager_arn"] or desired["iam_auth"]:
+        desired["password_encrypted"] = ""
+    else:
+        desired.pop("password_encrypted")
+
+
+def import_profiles(entries: list[dict]) -> dict[str, list[str]]:
+    """Create or update profiles keyed by name (default: the match glob), in file order."""
+    cleaned = [{**validate_profile_entry(i, e), "position": i} for i, e in enumerate(entries)]
+    with transaction.atomic():
+        return upsert_by_name(
+            CheckerProfile,
+            "checker",
+            cleaned,
+            PROFILE_FILE_KEYS,
+            fixup=_keep_or_drop_stored_password,
+        )
