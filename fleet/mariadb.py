@@ -98,6 +98,8 @@ class ServerSpec:
     permissive_openssl: bool | None = None
     accounts_without_ssl: bool = True  # an application account without REQUIRE SSL
     extra_options: tuple[str, ...] = ()
+    # SQL run at startup after the accounts (e.g. CHANGE MASTER for replication channels).
+    init_statements: tuple[str, ...] = ()
 
 
 @dataclass
@@ -257,6 +259,7 @@ class MariaDBServer:
                 f"CREATE USER '{self.app_plain.username}'@'%' "
                 f"IDENTIFIED BY '{self.app_plain.password}'"
             )
+        statements += self.spec.init_statements
         path = self.dir / "init.sql"
         path.write_text(";\n".join(statements) + ";\n")
         path.chmod(0o600)
