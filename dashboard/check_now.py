@@ -24,6 +24,8 @@ from django.core.cache import cache
 from django.db import close_old_connections, connection
 from django.utils import timezone
 
+from checker.services import run_checks
+from checker.targets import checkable_instances
 from common.timeutil import iso_z, parse_iso
 from inventory.models import DBInstance
 
@@ -78,11 +80,17 @@ def request_check(instance: DBInstance) -> CheckRequest:
     return CheckRequest(True, now)
 
 
+class NotCheckable(Exception):
+    """The endpoint has no address, is gone, or its account is disabled."""
+
+
 def _run(instance_id: int) -> None:
     key = _key(instance_id)
     close_old_connections()
     try:
         _check_one(instance_id)
+    except NotCheckable as exc:
+        cache.set(key, {"state": FAILED, "error": str(exc)}, timeout=300)
     except Exception as exc:
         log.exception("check now of endpoint %s failed", instance_id)
         # The type only: messages of lower layers may name hosts or paths, never shown raw.
@@ -94,10 +102,12 @@ def _run(instance_id: int) -> None:
 
 
 def _check_one(instance_id: int) -> None:
-    """The one place that runs a check: the checker's batch service, for one endpoint."""
-    from checker.services import run_checks  # lands with the checker branch
-
-    run_checks(DBInstance.objects.filter(pk=instance_id), workers=1, trigger="dashboard")
+    """The one place that runs a check: the checker's batch service, for one endpoint. It
+    stores the Observation and announces check_finished; posture re-evaluates."""
+    instances = list(checkable_instances().filter(pk=instance_id))
+    if not instances:
+        raise NotCheckable("not checkable: no endpoint address, gone, or account disabled")
+    run_checks(instances, workers=1, trigger="dashboard")
 
 
 @dataclass(frozen=True)

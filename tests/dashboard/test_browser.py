@@ -1,5 +1,6 @@
 """Headless Chromium against the live server: log in, filter, sort and page the instance
-list with HTMX, open an endpoint, and the same without JavaScript."""
+list with HTMX, open an endpoint, the same without JavaScript, and "check now" against a
+real fleet server."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from django.contrib.auth import get_user_model
 
 from tests.dashboard.browser import chromium, screenshot  # noqa: F401 - fixtures
 from tests.dashboard.conftest import PASSWORD, build_world
+from tests.dashboard.fleet_endpoint import fleet_endpoint
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -98,5 +100,36 @@ def test_filters_and_paging_work_without_javascript(site, chromium, screenshot):
         page.wait_for_url(re.compile(r"sort=grade"))
         assert "enforcement=not-enforced" in page.url
         screenshot(page, "no-javascript")
+    finally:
+        context.close()
+
+
+@pytest.mark.fleet
+def test_check_now_shows_the_new_result_when_it_arrives(
+    site,
+    chromium,  # noqa: F811
+    screenshot,  # noqa: F811
+    tls_fleet,
+    monkeypatch,
+):
+    instance = fleet_endpoint(tls_fleet, monkeypatch)
+    context = chromium.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    try:
+        _log_in(page, site, f"/instances/{instance.pk}/")
+        assert "never" in page.locator("#check-status").inner_text()
+        page.click("#check-now")
+        page.wait_for_selector("#check-status:has-text('Checking')")
+        screenshot(page, "1-checking")
+        page.wait_for_selector("#check-status:has-text('New result')", timeout=60_000)
+        status = page.locator("#check-status").inner_text()
+        assert "checked" in status and "grade" in status
+        assert page.url.endswith(f"/instances/{instance.pk}/")  # no reload happened
+        headline = page.locator("#headline-grade").inner_text()
+        assert headline != "? — no evidence" and headline in status  # the heading followed
+        screenshot(page, "2-result")
+        page.click("#check-status a:has-text('Reload the page')")
+        page.wait_for_selector("h3:has-text('Protocol versions')")
+        screenshot(page, "3-evidence")
     finally:
         context.close()
