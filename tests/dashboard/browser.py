@@ -40,8 +40,9 @@ def screenshots_dir() -> Path:
 def chromium(monkeypatch):
     """A browser per test: Playwright's sync API keeps an event loop running in this thread
     while it is open, so it is closed before the test database is flushed. Django refuses
-    ORM calls from a thread with a running loop; here the calls are plain synchronous ones
-    in the test's own thread, so the check is lifted for the test's duration only."""
+    ORM calls from a thread with a running loop, and would give them a connection of their
+    own that nobody closes: write test data in fixtures that run before this one. The
+    check is lifted for the test's duration only, for the teardown's own calls."""
     path = chromium_path()
     if path is None:
         pytest.skip("chromium is not installed (Debian package `chromium`)")

@@ -104,15 +104,21 @@ def test_filters_and_paging_work_without_javascript(site, chromium, screenshot):
         context.close()
 
 
+@pytest.fixture
+def fleet_instance(site, tls_fleet, monkeypatch):
+    """Written before the browser starts: while Playwright's loop runs in this thread,
+    Django would hand the test another database connection, one nobody closes."""
+    return fleet_endpoint(tls_fleet, monkeypatch)
+
+
 @pytest.mark.fleet
 def test_check_now_shows_the_new_result_when_it_arrives(
     site,
+    fleet_instance,
     chromium,  # noqa: F811
     screenshot,  # noqa: F811
-    tls_fleet,
-    monkeypatch,
 ):
-    instance = fleet_endpoint(tls_fleet, monkeypatch)
+    instance = fleet_instance
     context = chromium.new_context(viewport={"width": 1400, "height": 900})
     page = context.new_page()
     try:
