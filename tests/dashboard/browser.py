@@ -37,18 +37,16 @@ def screenshots_dir() -> Path:
 
 
 @pytest.fixture
-def chromium(monkeypatch):
-    """A browser per test: Playwright's sync API keeps an event loop running in this thread
-    while it is open, so it is closed before the test database is flushed. Django refuses
-    ORM calls from a thread with a running loop, and would give them a connection of their
-    own that nobody closes: write test data in fixtures that run before this one. The
-    check is lifted for the test's duration only, for the teardown's own calls."""
+def chromium():
+    """A browser per test. Playwright's sync API keeps an event loop running in this thread
+    while it is open: Django refuses ORM calls then, and would give them a connection of
+    their own that nobody closes. So tests write their data in fixtures that run before
+    this one, and the browser is closed before the test database is flushed."""
     path = chromium_path()
     if path is None:
         pytest.skip("chromium is not installed (Debian package `chromium`)")
     from playwright.sync_api import sync_playwright
 
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "1")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
         try:
