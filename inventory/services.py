@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 
+from common.as_code import EntryError, EntrySchema, check_entry, upsert_by_name
 from common.normalise import TLS_PARAMETERS, normalise_parameter
 from inventory.facts import InstanceFact, RegionInventory, SourceError
 from inventory.models import (
@@ -459,92 +460,48 @@ def _write_proxy_targets(account, by_resource, facts) -> int:
 
 # ---- accounts as code -------------------------------------------------------------------
 
-_ACCOUNT_KEYS = {
-    "name",
-    "provider",
-    "regions",
-    "role_arn",
-    "endpoint_url",
-    "endpoint",
-    "protocol",
-    "access_key_id_env",
-    "access_key_secret_env",
-    "security_token_env",
-    "network_zone",
-    "ca_bundle",
-    "enabled",
-}
-_SECRET_KEYS = {"access_key_id", "access_key_secret", "secret_access_key", "password", "token"}
-
-
-class ImportError_(ValueError):
-    """An accounts file entry is invalid; the message names the entry and the key."""
+ACCOUNT_SCHEMA = EntrySchema(
+    table="account",
+    strings=frozenset(
+        {
+            "name",
+            "provider",
+            "role_arn",
+            "endpoint_url",
+            "endpoint",
+            "protocol",
+            "access_key_id_env",
+            "access_key_secret_env",
+            "security_token_env",
+            "network_zone",
+            "ca_bundle",
+        }
+    ),
+    booleans=frozenset({"enabled"}),
+    string_lists=frozenset({"regions"}),
+    secret_keys=frozenset(
+        {"access_key_id", "access_key_secret", "secret_access_key", "password", "token"}
+    ),
+    instead_of_secrets=(
+        "name an environment variable instead (access_key_id_env, access_key_secret_env)"
+    ),
+)
 
 
 def validate_account_entry(index: int, entry: dict) -> dict:
-    where = f"[[account]] #{index + 1}"
-    if not isinstance(entry, dict):
-        raise ImportError_(f"{where}: must be a table")
-    secrets = sorted(_SECRET_KEYS & entry.keys())
-    if secrets:
-        raise ImportError_(
-            f"{where}: {', '.join(secrets)} would put a secret in the file; "
-            "name an environment variable instead (access_key_id_env, access_key_secret_env)"
-        )
-    unknown = sorted(set(entry) - _ACCOUNT_KEYS)
-    if unknown:
-        raise ImportError_(f"{where}: unknown key(s) {', '.join(unknown)}")
-    name = entry.get("name")
-    if not isinstance(name, str) or not name.strip():
-        raise ImportError_(f"{where}: name is required")
-    provider = entry.get("provider")
-    if provider not in Provider.values:
-        raise ImportError_(
-            f"{where} ({name}): provider must be one of {', '.join(Provider.values)}"
-        )
-    regions = entry.get("regions", [])
-    if not isinstance(regions, list) or not all(isinstance(r, str) and r for r in regions):
-        raise ImportError_(f"{where} ({name}): regions must be a list of region names")
-    protocol = entry.get("protocol", "https")
-    if protocol not in CloudAccount.Protocol.values:
-        raise ImportError_(f"{where} ({name}): protocol must be https or http")
-    values = {key: entry[key] for key in _ACCOUNT_KEYS if key in entry and key != "name"}
-    for key, value in values.items():
-        if key not in ("regions", "enabled") and not isinstance(value, str):
-            raise ImportError_(f"{where} ({name}): {key} must be a string")
-    if "enabled" in values and not isinstance(values["enabled"], bool):
-        raise ImportError_(f"{where} ({name}): enabled must be true or false")
-    values["regions"] = list(dict.fromkeys(regions))
-    return {"name": name.strip(), **values}
+    where = check_entry(ACCOUNT_SCHEMA, index, entry)
+    name = entry.get("name", "").strip()
+    if not name:
+        raise EntryError(f"{where}: name is required")
+    if entry.get("provider") not in Provider.values:
+        raise EntryError(f"{where} ({name}): provider must be one of {', '.join(Provider.values)}")
+    if entry.get("protocol", "https") not in CloudAccount.Protocol.values:
+        raise EntryError(f"{where} ({name}): protocol must be https or http")
+    return {**entry, "name": name, "regions": list(dict.fromkeys(entry.get("regions", [])))}
 
 
 def import_accounts(entries: list[dict]) -> dict[str, list[str]]:
     """Create or update accounts keyed by name. Returns names by outcome."""
     cleaned = [validate_account_entry(i, e) for i, e in enumerate(entries)]
-    names = [c["name"] for c in cleaned]
-    duplicates = sorted({n for n in names if names.count(n) > 1})
-    if duplicates:
-        raise ImportError_(f"account name(s) given twice: {', '.join(duplicates)}")
-    result = {"created": [], "updated": [], "unchanged": []}
-    defaults = {
-        f.name: f.get_default() for f in CloudAccount._meta.concrete_fields if not f.primary_key
-    }
     with transaction.atomic():
-        for values in cleaned:
-            name = values.pop("name")
-            account = CloudAccount.objects.filter(name=name).first()
-            if account is None:
-                CloudAccount.objects.create(name=name, **values)
-                result["created"].append(name)
-                continue
-            # Keys left out of the file go back to their defaults: the file is the truth.
-            desired = {key: values.get(key, defaults[key]) for key in _ACCOUNT_KEYS - {"name"}}
-            changed = [k for k, v in desired.items() if getattr(account, k) != v]
-            if changed:
-                for key in changed:
-                    setattr(account, key, desired[key])
-                account.save()
-                result["updated"].append(name)
-            else:
-                result["unchanged"].append(name)
-    return result
+        return upsert_by_name(CloudAccount, "account", cleaned, ACCOUNT_SCHEMA.keys - {"name"})

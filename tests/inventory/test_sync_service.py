@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from common.as_code import EntryError
 from inventory.facts import (
     CAFact,
     InstanceFact,
@@ -26,7 +27,7 @@ from inventory.models import (
     SyncRun,
     TLSParameter,
 )
-from inventory.services import ImportError_, import_accounts, sync_account, write_region
+from inventory.services import import_accounts, sync_account, write_region
 
 pytestmark = pytest.mark.django_db
 
@@ -210,9 +211,9 @@ def test_import_accounts_is_idempotent_and_refuses_secrets():
     }
     entries[0]["regions"] = ["us-east-1"]
     assert import_accounts(entries)["updated"] == ["prod-aws"]
-    with pytest.raises(ImportError_, match="secret"):
+    with pytest.raises(EntryError, match="secret"):
         import_accounts([{"name": "x", "provider": "aws", "access_key_secret": "abc"}])
-    with pytest.raises(ImportError_, match="provider"):
+    with pytest.raises(EntryError, match="provider"):
         import_accounts([{"name": "x", "provider": "gcp"}])
     assert CloudAccount.objects.count() == 2
 

@@ -5,8 +5,9 @@ import tomllib
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from checker.profiles import ProfileError, import_profiles
-from inventory.services import ImportError_, import_accounts
+from checker.profiles import import_profiles
+from common.as_code import EntryError
+from inventory.services import import_accounts
 
 
 class Command(BaseCommand):
@@ -31,7 +32,7 @@ class Command(BaseCommand):
             with transaction.atomic():  # all of the file or nothing
                 accounts = import_accounts(data.get("account", []))
                 profiles = import_profiles(data.get("checker", []))
-        except (ImportError_, ProfileError) as exc:
+        except EntryError as exc:
             raise CommandError(f"{path}: {exc}") from None
         for kind, result in (("account", accounts), ("checker", profiles)):
             for outcome in ("created", "updated", "unchanged"):
