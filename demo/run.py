@@ -25,6 +25,7 @@ from demo.lock import DemoBusy, DemoLock
 from demo.progress import Steps
 from demo.servers import port_is_free, prepare, start
 from demo.world import ACCOUNTS, DATABASES, SERVERS
+from fleet.mariadb import FleetError
 
 ROOT = product.ROOT
 STEPS = 10
@@ -82,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     except (KeyboardInterrupt, Stopped):
         print("\nstopped: every server and process the demo started has ended", flush=True)
         return 0
-    except (product.CommandFailed, DemoBusy) as failed:
+    except (product.CommandFailed, DemoBusy, FleetError) as failed:
         print(f"\n{failed}", file=sys.stderr)
         return 1
 
@@ -93,8 +94,11 @@ class Demo:
         self.args = args
         self.running = running
         self.steps = Steps(STEPS)
+        # Checker passwords, new every run: the servers take them at start, the checker
+        # reads them from the environment; neither the files nor the output hold them.
         self.passwords = {a.name: secrets.token_urlsafe(18) for a in ACCOUNTS}
         self.env: dict[str, str] = {}
+        self.bundles: dict[str, str] = {}  # "rds" | "apsaradb" → trust bundle path
 
     def run(self) -> int:
         self.migrate()
@@ -129,11 +133,12 @@ class Demo:
             self.running.callback(aws.stop)
             self._moved(step, "moto", aws.moved_from, aws.url)
             aws.seed()
-            regions = {db.region for db in DATABASES if db.account.provider == "aws"}
-            endpoints = len(aws.endpoints)
+            accounts = [a for a in ACCOUNTS if a.provider == "aws"]
+            regions = {region for account in accounts for region in account.regions}
             step.say(
-                f"{aws.url}: 2 accounts, {len(regions)} regions, {endpoints} endpoints "
-                "(RDS MySQL 8.0/5.7, MariaDB 10.11/11.8, Aurora MySQL, RDS Proxy)"
+                f"{aws.url}: {len(accounts)} accounts, {len(regions)} regions, "
+                f"{len(aws.endpoints)} endpoints (RDS MySQL 8.0/5.7, MariaDB 10.11/11.8, "
+                "Aurora MySQL, RDS Proxy)"
             )
         return aws
 
