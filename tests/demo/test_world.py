@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from demo.accounts import default_wiring, render_accounts
@@ -12,6 +13,7 @@ from demo.world import (
     GRADES_SHOWN,
     PARAMETER_GROUPS,
     SERVERS,
+    expected_grades,
     server,
 )
 from posture.catalogue import CATALOGUE, ENTRIES, SEVERITIES
@@ -69,3 +71,18 @@ def test_each_grade_the_catalogue_can_give_is_planned_and_d_is_not_one_of_them()
     assert "D" not in caps  # what the README says: no finding caps at D
     assert {*caps, "A+"} == set(GRADES_SHOWN)
     assert {db.grade for db in DATABASES} == set(GRADES_SHOWN)
+
+
+def test_the_readme_lists_every_endpoint_with_its_expected_grade():
+    expected = {
+        f"{account}/{endpoint}": grade for (account, endpoint), grade in expected_grades().items()
+    }
+    listed = {}
+    for line in (ROOT / "README.md").read_text().splitlines():
+        if line.startswith("| demo-"):
+            cells = [cell.strip() for cell in line.strip("|").split("|")]
+            name, grade = cells[0].split(" (+")[0], cells[-1]
+            listed[name] = grade
+            for member in re.findall(r"[\w-]+", cells[0].partition(" (+")[2]):
+                listed[f"{name.split('/')[0]}/{member}"] = grade
+    assert listed == expected
