@@ -9,15 +9,13 @@ role's account.
 
 from __future__ import annotations
 
-import http.client
 import secrets
-import urllib.parse
 from datetime import UTC, datetime, timedelta
 
 import boto3
 
 from demo.world import ACCOUNTS, Account, Database, ParameterGroup, databases_in, groups_in
-from fleet.moto_server import seed
+from fleet.moto_server import seed, seed_random
 
 # Resource ids (cluster and proxy endpoint names among them) come from moto's random
 # generator: seeding it makes every demo run build the same names, so the certificates
@@ -30,7 +28,8 @@ INSTANCE_CLASS = "db.t3.micro"
 
 
 def base_credentials() -> dict[str, str]:
-    """What the demo's AWS commands authenticate with: moto's default account."""
+    """What the demo's AWS commands authenticate with: moto's default account. moto checks
+    no secret; a random one keeps anything secret-shaped out of the code."""
     return {
         "aws_access_key_id": AWS_ACCESS_KEY_ID,
         "aws_secret_access_key": secrets.token_urlsafe(16),
@@ -217,7 +216,7 @@ def seed_aws(url: str, base: dict[str, str]) -> dict[tuple[str, str], tuple[str,
 
     Returns the endpoint names per (account name, endpoint identifier).
     """
-    _seed_random(url)
+    seed_random(url, RANDOM_SEED)
     endpoints = {}
     for account in (a for a in ACCOUNTS if a.provider == "aws"):
         seeder = AccountSeeder(url, account, account_session(url, account, base))
@@ -245,16 +244,3 @@ def record_server_certificates(url: str, not_after: dict[str, datetime]) -> None
                     instance_id=identifier,
                     valid_till=not_after[db.server],
                 )
-
-
-def _seed_random(url: str) -> None:
-    port = urllib.parse.urlsplit(url).port
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    try:
-        connection.request("POST", f"/moto-api/seed?a={RANDOM_SEED}", b"")
-        answer = connection.getresponse()
-        answer.read()
-    finally:
-        connection.close()
-    if answer.status != 200:
-        raise RuntimeError(f"moto refused to seed its random generator: HTTP {answer.status}")
