@@ -42,7 +42,9 @@ def port_is_free(port: int) -> bool:
     return True
 
 
-def certificate_names(server: Server, endpoints: dict[tuple[str, str], tuple[str, ...]]) -> list:
+def certificate_names(
+    server: Server, endpoints: dict[tuple[str, str], tuple[str, ...]]
+) -> list[str]:
     """What the server's certificate names: every endpoint it answers for (or the override)."""
     if server.cert_names is not None:
         return list(server.cert_names)

@@ -15,20 +15,6 @@ def grades(report: dict) -> dict[tuple[str, str], str]:
     return {(row["account"], row["identifier"]): row["grade"] for row in report["instances"]}
 
 
-def mismatches(report: dict) -> dict[tuple[str, str], tuple[str | None, str]]:
-    """Endpoints whose grade is not the expected one: key → (actual or None, expected)."""
-    actual = grades(report)
-    wrong = {
-        key: (actual.get(key), grade)
-        for key, grade in expected_grades().items()
-        if actual.get(key) != grade
-    }
-    for key, grade in actual.items():
-        if key not in expected_grades():
-            wrong[key] = (grade, "(not in the world)")
-    return wrong
-
-
 def count_line(report: dict) -> str:
     counts = Counter(grades(report).values())
     shown = [g for g in GRADE_ORDER if counts[g]]
