@@ -99,6 +99,8 @@ class ServerSpec:
     permissive_openssl: bool | None = None
     accounts_without_ssl: bool = True  # an application account without REQUIRE SSL
     extra_options: tuple[str, ...] = ()
+    # SQL run at startup after the accounts (e.g. CHANGE MASTER for replication channels).
+    init_statements: tuple[str, ...] = ()
     port: int = 0  # 0: a free loopback port chosen at launch
 
 
@@ -272,6 +274,7 @@ class MariaDBServer:
                 f"CREATE OR REPLACE USER '{self.app_plain.username}'@'%' "
                 f"IDENTIFIED BY '{self.app_plain.password}'"
             )
+        statements += self.spec.init_statements
         path = self.dir / "init.sql"
         path.write_text(";\n".join(statements) + ";\n")
         path.chmod(0o600)
