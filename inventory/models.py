@@ -296,6 +296,8 @@ class SyncRun(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
     trigger = models.CharField(max_length=32, default="command")
+    # The Celery task that ran it: a redelivered task closes the run its lost worker left.
+    task_id = models.CharField(max_length=64, blank=True, db_index=True)
     error = models.TextField(blank=True)
     instances_seen = models.PositiveIntegerField(default=0)
     created = models.PositiveIntegerField(default=0)

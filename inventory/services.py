@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
@@ -122,13 +123,16 @@ def sync_account(
     trigger: str = "command",
     progress: Progress | None = None,
     source=None,
+    task_id: str = "",
 ) -> SyncRun:
     """Read every region of an account and write what it holds.
 
     A region that fails keeps its earlier data and records why; the other regions go on.
     """
     notify = progress or (lambda *a, **k: None)
-    run = SyncRun.objects.create(account=account, started_at=timezone.now(), trigger=trigger)
+    run = SyncRun.objects.create(
+        account=account, started_at=timezone.now(), trigger=trigger, task_id=task_id
+    )
     outcomes: list[RegionOutcome] = []
     try:
         source = source or source_for(account)
@@ -171,6 +175,34 @@ def sync_account(
                 warnings=outcome.warnings,
             )
     return _account_done(notify, _finish(run, outcomes))
+
+
+def record_sync_failure(
+    account: CloudAccount, error: str, *, trigger: str, task_id: str = ""
+) -> SyncRun:
+    """A sync that could not start (e.g. regions not discoverable), recorded as failed."""
+    run = SyncRun.objects.create(
+        account=account, started_at=timezone.now(), trigger=trigger, task_id=task_id
+    )
+    return _finish(run, [], error=error)
+
+
+def abandon_sync_runs(
+    *, reason: str, task_id: str = "", started_before: datetime | None = None
+) -> int:
+    """Close runs a dead worker or process left `running` as failed; returns how many.
+
+    Nothing of theirs needs undoing: each region is written in one transaction, so a run
+    that died kept only whole regions. Without this they would look in progress forever.
+    """
+    if not task_id and started_before is None:
+        raise ValueError("name the task or a start time: every running run is not abandoned")
+    runs = SyncRun.objects.filter(status=SyncRun.Status.RUNNING)
+    if task_id:
+        runs = runs.filter(task_id=task_id)
+    if started_before is not None:
+        runs = runs.filter(started_at__lt=started_before)
+    return runs.update(status=SyncRun.Status.FAILED, error=reason, finished_at=timezone.now())
 
 
 def _account_done(notify: Progress, run: SyncRun) -> SyncRun:
