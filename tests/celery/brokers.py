@@ -44,6 +44,19 @@ class Broker:
         with self._connection() as conn:
             return conn.default_channel.queue_declare(queue=queue, passive=True).message_count
 
+    def take_messages(self, queue: str) -> list[dict]:
+        """Consume what waits in `queue`: each task message's headers, args and kwargs."""
+        taken = []
+        with self._connection() as conn, conn.SimpleQueue(queue) as simple:
+            while True:
+                try:
+                    message = simple.get(timeout=0.5)
+                except simple.Empty:
+                    return taken
+                args, kwargs, _ = message.payload
+                taken.append({**message.headers, "args": args, "kwargs": kwargs})
+                message.ack()
+
     def delete_queues(self, queues: list[str]) -> None:
         with self._connection() as conn:
             for queue in queues:

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,9 +16,8 @@ from django.core.management import call_command
 
 from fleet.moto_server import reset
 from tests.celery import brokers, shared_db
-from tests.celery.workers import ROOT, CeleryWorker
-
-pytestmark = pytest.mark.celery
+from tests.celery.workers import CeleryWorker
+from tests.subprocess_env import django_env
 
 
 @pytest.fixture(scope="session")
@@ -70,23 +67,6 @@ def redis_broker(settings, shared_database):
         yield found
 
 
-@pytest.fixture(scope="session")
-def moto_url():
-    process = subprocess.Popen(
-        [sys.executable, "-m", "fleet.moto_server", "--port", "0"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        url = process.stdout.readline().strip()
-        assert url.startswith("http://127.0.0.1:"), url
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
 @pytest.fixture
 def aws(moto_url):
     """An empty moto world for this test."""
@@ -124,21 +104,4 @@ def workers(shared_database, tmp_path):
 
 
 def _worker_env(database_url: str, tmp_path: Path, broker, transport, extra) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CELERY_"))}
-    for name in ("DEBUG", "SECRET_KEY", "DATABASE_URL", "DJANGO_SETTINGS_MODULE"):
-        env.pop(name, None)
-    env.update(
-        DJANGO_SETTINGS_MODULE="tlsposture.settings",  # production settings, as deployed
-        SECRET_KEY=secrets.token_urlsafe(50),
-        DATABASE_URL=database_url,
-        TLSPOSTURE_DATA_DIR=str(tmp_path),
-        # moto accepts any key pair; these are not credentials of anything.
-        AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",
-        AWS_DEFAULT_REGION="us-east-1",
-        AWS_CONFIG_FILE=str(tmp_path / "no-aws-config"),
-        AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "no-aws-credentials"),
-        **broker.env(**transport),
-        **extra,
-    )
-    return env
+    return django_env(database_url, tmp_path, **broker.env(**transport), **extra)
