@@ -14,25 +14,26 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
+from fleet import postgres
+from fleet.celery_worker import CeleryWorker
 from fleet.moto_server import reset
 from tests.celery import brokers, shared_db
-from tests.celery.workers import CeleryWorker
 from tests.subprocess_env import django_env
 
 
 @pytest.fixture(scope="session")
 def worker_database(django_db_blocker):
     """A migrated PostgreSQL database for this session; the workers' DATABASE_URL."""
-    server = shared_db.server_url(os.environ.get("DATABASE_URL", ""))
-    if not shared_db.answers(server):
+    server = postgres.server_url(os.environ.get("DATABASE_URL", ""))
+    if not postgres.answers(server):
         pytest.skip("PostgreSQL is not answering at 127.0.0.1:5432 (the Celery tests need it)")
-    url = shared_db.create_database(server)
+    url = postgres.create_database(server, prefix="tlsp_celery")
     try:
         with django_db_blocker.unblock(), shared_db.default_connection_to(url):
             call_command("migrate", verbosity=0)
         yield url
     finally:
-        shared_db.drop_database(url)
+        postgres.drop_database(url)
 
 
 @pytest.fixture

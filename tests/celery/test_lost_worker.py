@@ -9,10 +9,10 @@ import pytest
 from django.core.management import call_command
 
 from common.queues import zone_queue
+from fleet import postgres
+from fleet.celery_worker import wait_for
 from fleet.moto_server import seed
 from inventory.models import CloudAccount, DBInstance, SyncRun
-from tests.celery import shared_db
-from tests.celery.workers import wait_for
 
 pytestmark = pytest.mark.celery
 
@@ -33,7 +33,7 @@ WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()
 
 def _stuck_backend(database_url: str) -> int | None:
     # Its own connection: inside a transaction pg_stat_activity keeps showing one snapshot.
-    with shared_db.raw_connection(database_url, autocommit=True) as conn:
+    with postgres.connect(database_url, autocommit=True) as conn:
         row = conn.execute(_STUCK_MID_WRITE).fetchone()
     return row[0] if row else None
 
@@ -62,7 +62,7 @@ def test_killed_mid_write_nothing_is_half_written_and_another_worker_redoes_it(
             "unacked_restore_throttle": 1,
         }
 
-    lock_holder = shared_db.raw_connection(shared_database)
+    lock_holder = postgres.connect(shared_database)
     try:
         lock_holder.execute("BEGIN")
         lock_holder.execute("LOCK TABLE inventory_tlsparameter IN ACCESS EXCLUSIVE MODE")
@@ -103,6 +103,6 @@ def test_killed_mid_write_nothing_is_half_written_and_another_worker_redoes_it(
 
 
 def _backend_alive(database_url: str, pid: int) -> bool:
-    with shared_db.raw_connection(database_url, autocommit=True) as conn:
+    with postgres.connect(database_url, autocommit=True) as conn:
         row = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", [pid])
         return row.fetchone()[0] > 0

@@ -8,9 +8,9 @@ import pytest
 from django.core.management import call_command
 
 from common.queues import zone_queue
+from fleet.celery_worker import wait_for
 from fleet.moto_server import seed
 from inventory.models import CloudAccount, DBInstance, SyncRun
-from tests.celery.workers import wait_for
 
 pytestmark = pytest.mark.celery
 

@@ -1,5 +1,8 @@
-"""Real Celery workers as subprocesses, each in its own process group so that one SIGKILL
-takes the main process and its pool children down together, as a lost machine would."""
+"""Real Celery workers as subprocesses, for tests and benchmarks.
+
+Each runs in its own process group, so that one SIGKILL takes the main process and its pool
+children down together, as a lost machine would; `stop()` is a warm shutdown.
+"""
 
 from __future__ import annotations
 
@@ -13,14 +16,23 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parent.parent
 
 
 class CeleryWorker:
-    def __init__(self, name: str, queues: list[str], env: dict[str, str], log_dir: Path):
+    def __init__(
+        self,
+        name: str,
+        queues: list[str],
+        env: dict[str, str],
+        log_dir: Path,
+        *,
+        concurrency: int = 1,
+    ):
         self.name = name
         self.queues = queues
         self.env = env
+        self.concurrency = concurrency
         self.log_path = log_dir / f"worker-{name}.log"
         self.process: subprocess.Popen | None = None
 
@@ -32,7 +44,7 @@ class CeleryWorker:
         command = [
             sys.executable, "-m", "celery", "-A", "tlsposture", "worker",
             "-Q", ",".join(self.queues), "-n", self.node,
-            "--pool", "prefork", "--concurrency", "1",
+            "--pool", "prefork", "--concurrency", str(self.concurrency),
             "--without-gossip", "--without-mingle", "--without-heartbeat",
             "--loglevel", "INFO",
         ]  # fmt: skip
