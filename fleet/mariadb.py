@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import ipaddress
 import os
 import secrets
 import shutil
@@ -77,9 +78,9 @@ def find_mariadbd() -> str | None:
     return None
 
 
-def free_port() -> int:
+def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
+        sock.bind((host, 0))
         return sock.getsockname()[1]
 
 
@@ -97,6 +98,9 @@ class ServerSpec:
     # RSA key under 2048 bits or a SHA-1 signature would stop mariadbd from starting).
     permissive_openssl: bool | None = None
     accounts_without_ssl: bool = True  # an application account without REQUIRE SSL
+    # Any address of 127.0.0.0/8 (all loopback on Linux): servers on different addresses
+    # count as different hosts for the checker's per-host limit, as real endpoints do.
+    host: str = "127.0.0.1"
     extra_options: tuple[str, ...] = ()
 
 
@@ -109,7 +113,9 @@ class Credentials:
 class MariaDBServer:
     """A running `mariadbd`. Use `Fleet` to start several at once."""
 
-    host = "127.0.0.1"
+    @property
+    def host(self) -> str:
+        return self.spec.host
 
     def __init__(self, spec: ServerSpec, base_dir: Path, template: Path, binary: str):
         self.spec = spec
@@ -133,7 +139,9 @@ class MariaDBServer:
             shutil.rmtree(self.dir)
         self.dir.mkdir(parents=True)
         shutil.copytree(self.template, self.dir / "data", symlinks=True)
-        self.port = free_port()
+        if not ipaddress.ip_address(self.host).is_loopback:
+            raise FleetError(f"{self.spec.name}: test servers listen on loopback only")
+        self.port = free_port(self.host)
         tls_dir = self.dir / "tls"
         tls_dir.mkdir()
         args = [
@@ -142,7 +150,7 @@ class MariaDBServer:
             f"--datadir={self.dir / 'data'}",
             f"--socket={self.socket_path}",
             f"--port={self.port}",
-            "--bind-address=127.0.0.1",
+            f"--bind-address={self.host}",
             f"--pid-file={self.dir / 'mariadbd.pid'}",
             f"--log-error={self.dir / 'error.log'}",
             f"--init-file={self._write_init_sql()}",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from fleet.certs import make_ca, make_server_cert
-from fleet.mariadb import Fleet, ServerSpec
+from fleet.mariadb import Fleet, FleetError, ServerSpec
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -89,3 +90,21 @@ def test_many_servers_start_in_parallel_within_seconds(tmp_path):
         assert all(s.query("SELECT @@have_ssl")[0][0] == "YES" for s in fleet)
     # Generous bound: this records that start-up is parallel, not a benchmark.
     assert elapsed < 30, f"six servers took {elapsed:.1f}s"
+
+
+def test_a_server_listens_on_the_loopback_address_it_is_given(tmp_path):
+    specs = [ServerSpec("elsewhere", host="127.0.0.3")]
+    with Fleet(specs, base_dir=tmp_path) as fleet:
+        server = fleet["elsewhere"]
+        assert server.host == "127.0.0.3"
+        socket.create_connection(("127.0.0.3", server.port), timeout=5).close()
+        with pytest.raises(OSError):
+            socket.create_connection(("127.0.0.1", server.port), timeout=5).close()
+
+
+def test_a_server_refuses_an_address_beyond_loopback(tmp_path):
+    with (
+        pytest.raises(FleetError, match="loopback only"),
+        Fleet([ServerSpec("public", host="192.0.2.10")], base_dir=tmp_path),
+    ):
+        pass
