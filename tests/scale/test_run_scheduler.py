@@ -67,7 +67,9 @@ def test_jobs_run_in_process_and_sigterm_lets_the_running_sync_finish(
     assert process.returncode == 0, "\n".join(lines) + rest
     assert output[:2] == ["sync-inventory: every 6h", "close-abandoned-runs: every 15m"]
     assert "close-abandoned-runs: done in" in "\n".join(output)
-    assert output[-3:-1] == ["stopping: waiting for sync-inventory (again to exit now)", output[-2]]
+    # (The janitor's thread may still be winding down when the signal comes.)
+    assert output[-3].startswith("stopping: waiting for sync-inventory")
+    assert output[-3].endswith("(again to exit now)")
     assert output[-2].startswith("sync-inventory: done in")
     assert output[-2].endswith("1 account(s) synced (1 ok)")
     assert output[-1] == "stopped"
