@@ -1,15 +1,31 @@
 from django.contrib import admin
 
+from checker.forms import CheckerProfileForm
 from checker.models import CheckerProfile, CheckRun, Observation, TargetState
 from common.admin import SyncedDataAdmin
 
 
 @admin.register(CheckerProfile)
 class CheckerProfileAdmin(admin.ModelAdmin):
-    list_display = ["name", "match", "position", "username", "iam_auth", "enabled"]
+    form = CheckerProfileForm
+    list_display = ["name", "match", "position", "username", "credential", "enabled"]
     list_editable = ["position", "enabled"]
     search_fields = ["name", "match", "username"]
-    exclude = ["password_encrypted"]
+    readonly_fields = ["password_stored"]
+
+    @admin.display(description="credential")
+    def credential(self, profile):
+        if profile.password_env:
+            return f"env {profile.password_env}"
+        if profile.secrets_manager_arn:
+            return "Secrets Manager"
+        if profile.iam_auth:
+            return "IAM token"
+        return "stored password" if profile.password_encrypted else "—"
+
+    @admin.display(boolean=True, description="password stored")
+    def password_stored(self, profile):
+        return bool(profile.password_encrypted)
 
 
 @admin.register(CheckRun)

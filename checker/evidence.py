@@ -96,6 +96,13 @@ class ProbeEvidence:
     cipher_classes: dict[str, Verdict] = field(default_factory=dict)  # keys: CIPHER_CLASSES
     handshakes: int = 0
     elapsed_ms: int = 0
+    # Added in v1 (readers default them):
+    capabilities: int | None = None  # the greeting's capability flags, as sent
+    # True: the chain came from a Certificate message seen in clear (TLS <= 1.2), so
+    # `chain` holds exactly what the server sends; False: only the leaf could be seen
+    # (TLS 1.3 encrypts the Certificate message); None: no certificate seen.
+    intermediates_observed: bool | None = None
+    chain_note: str = ""  # how the chain was obtained, or why it is incomplete
 
 
 @dataclass
@@ -162,6 +169,7 @@ class SessionEvidence:
     replication: ReplicationReadout = field(default_factory=ReplicationReadout)
     group_replication: dict[str, str | None] = field(default_factory=dict)
     plaintext_login: PlaintextLogin = field(default_factory=PlaintextLogin)
+    elapsed_ms: int = 0  # added in v1
 
 
 @dataclass
@@ -170,6 +178,11 @@ class Evidence:
     dialed: str = ""  # host:port actually connected to
     verified_name: str = ""  # the canonical endpoint name verified
     trust_bundle: str = ""  # which bundle (a label or path), never its content
+    # Added in v1 (readers default them):
+    dialed_address: str = ""  # ip:port the name in `dialed` resolved to; every connection used it
+    trust_bundle_source: str = ""  # profile | account | provider | default | "" (none)
+    profile: str = ""  # name of the CheckerProfile that applied, if any
+    credential_source: str = ""  # e.g. "env:NAME", "secrets-manager:ARN", "iam", "stored"
     probe: ProbeEvidence = field(default_factory=ProbeEvidence)
     session: SessionEvidence = field(default_factory=SessionEvidence)
 

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 from fnmatch import fnmatchcase
 
-from django.db import transaction
-
 from checker.models import CheckerProfile
-from common.as_code import EntryError, EntrySchema, check_entry, upsert_by_name
+from common.as_code import EntryError, EntrySchema, check_entry
 
 PROFILE_SCHEMA = EntrySchema(
     table="checker",
@@ -34,7 +32,7 @@ PROFILE_SCHEMA = EntrySchema(
     secret_keys=frozenset({"password", "canary_password", "secret", "token"}),
     instead_of_secrets="use password_env, secrets_manager_arn or iam_auth = true",
 )
-_FILE_KEYS = (PROFILE_SCHEMA.keys - {"name"}) | {"position", "password_encrypted"}
+PROFILE_FILE_KEYS = (PROFILE_SCHEMA.keys - {"name"}) | {"position", "password_encrypted"}
 
 
 def validate_profile_entry(index: int, entry: dict) -> dict:
@@ -53,24 +51,6 @@ def validate_profile_entry(index: int, entry: dict) -> dict:
     if sources and not entry.get("username"):
         raise EntryError(f"{where}: a credential needs a username")
     return {**entry, "name": entry.get("name") or match}
-
-
-def _keep_or_drop_stored_password(desired: dict) -> None:
-    # A password stored encrypted (set in the admin) stays unless the file now names
-    # another credential source; the file never carries the password itself.
-    if desired["password_env"] or desired["secrets_manager_arn"] or desired["iam_auth"]:
-        desired["password_encrypted"] = ""
-    else:
-        desired.pop("password_encrypted")
-
-
-def import_profiles(entries: list[dict]) -> dict[str, list[str]]:
-    """Create or update profiles keyed by name (default: the match glob), in file order."""
-    cleaned = [{**validate_profile_entry(i, e), "position": i} for i, e in enumerate(entries)]
-    with transaction.atomic():
-        return upsert_by_name(
-            CheckerProfile, "checker", cleaned, _FILE_KEYS, fixup=_keep_or_drop_stored_password
-        )
 
 
 def matching_profile(

@@ -230,28 +230,25 @@ class _Handler(BaseHTTPRequestHandler):
                 for name in ("x-acs-action", "x-acs-version", "user-agent", "host")
             },
         }
+        # Recorded just before the answer goes out, so a client that has its answer can
+        # always find its request in `requests`.
+        self._pending = (record, False)
         try:
             self._check_request(action, params, query, body, url.path, world)
         except ApiError as exc:
             self._send_error(exc)
-            self.api._record(RecordedRequest(status=exc.status, injected=False, **record))
             return
         injection = self.api._take_injection(action, instance, region)
         if injection is not None:
-            status = self._inject(injection)
-            if status is not None:
-                self.api._record(RecordedRequest(status=status, injected=True, **record))
+            self._pending = (record, True)
+            if self._inject(injection) is not None:
                 return
         try:
             payload = ACTIONS[action](world, params)
         except ApiError as exc:
             self._send_error(exc)
-            self.api._record(
-                RecordedRequest(status=exc.status, injected=injection is not None, **record)
-            )
             return
         self._send(200, json.dumps(payload).encode())
-        self.api._record(RecordedRequest(status=200, injected=injection is not None, **record))
 
     def _check_request(self, action, params, query, body, path, world: World) -> None:
         if not action:
@@ -323,6 +320,7 @@ class _Handler(BaseHTTPRequestHandler):
         """Apply a rule; the HTTP status sent, or None when the normal answer should follow."""
         if injection.hang:
             self.api.hang()
+            self._record_pending(0)  # only once released: it never got an answer
             return 0  # the client gave up long ago; nothing is sent
         if injection.delay:
             self.api.wait(injection.delay)
@@ -350,7 +348,14 @@ class _Handler(BaseHTTPRequestHandler):
         }
         self._send(exc.status, json.dumps(body).encode(), headers)
 
+    def _record_pending(self, status: int) -> None:
+        pending, self._pending = getattr(self, "_pending", None), None
+        if pending is not None:
+            record, injected = pending
+            self.api._record(RecordedRequest(status=status, injected=injected, **record))
+
     def _send(self, status: int, body: bytes, headers: dict | None = None) -> None:
+        self._record_pending(status)
         try:
             self.send_response(status)
             self.send_header("Content-Type", "application/json;charset=utf-8")

@@ -102,6 +102,8 @@ class ServerSpec:
     # count as different hosts for the checker's per-host limit, as real endpoints do.
     host: str = "127.0.0.1"
     extra_options: tuple[str, ...] = ()
+    # SQL run at startup after the accounts (e.g. CHANGE MASTER for replication channels).
+    init_statements: tuple[str, ...] = ()
 
 
 @dataclass
@@ -265,6 +267,7 @@ class MariaDBServer:
                 f"CREATE USER '{self.app_plain.username}'@'%' "
                 f"IDENTIFIED BY '{self.app_plain.password}'"
             )
+        statements += self.spec.init_statements
         path = self.dir / "init.sql"
         path.write_text(";\n".join(statements) + ";\n")
         path.chmod(0o600)

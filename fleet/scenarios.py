@@ -149,6 +149,36 @@ def ec_key(anchors, name):
     )
 
 
+@scenario
+def replica(anchors, name):
+    """Enforced TLS, and three replication channels as a replica may have them: `plain`
+    (MASTER_SSL=0), `unverified` (TLS without verifying the source), `verified`. They are
+    never started: SHOW ALL SLAVES STATUS shows their settings all the same."""
+
+    def channel(connection: str, source: str, tls: str) -> str:
+        # MariaDB refuses two connections to one source, so each names another scenario.
+        return (
+            f"CHANGE MASTER '{connection}' TO MASTER_HOST='{endpoint_name(source)}', "
+            f"MASTER_PORT=3306, MASTER_USER='repl', {tls}"
+        )
+
+    return ServerSpec(
+        "replica",
+        certificate=_leaf(anchors, name),
+        require_secure_transport=True,
+        init_statements=(
+            channel("plain", "legacy", "MASTER_SSL=0"),
+            channel("unverified", "optional", "MASTER_SSL=1, MASTER_SSL_VERIFY_SERVER_CERT=0"),
+            channel(
+                "verified",
+                "enforced",
+                "MASTER_SSL=1, MASTER_SSL_CA='/etc/ssl/certs/ca-certificates.crt', "
+                "MASTER_SSL_VERIFY_SERVER_CERT=1",
+            ),
+        ),
+    )
+
+
 def build_specs(
     anchors: TrustAnchors | None = None, names: list[str] | None = None
 ) -> tuple[TrustAnchors, list[ServerSpec]]:

@@ -188,3 +188,14 @@ def unsubscribe(subscription_id: int, address_key: str) -> str | None:
         subscription.save(update_fields=["recipients", "active"])
     logger.info("digest %s: one recipient unsubscribed", subscription_id)
     return address
+
+
+def save_subscription(form, owner=None) -> DigestSubscription:
+    """Save a validated subscription form; a new one belongs to `owner`."""
+    if owner is not None and form.instance.pk is None:
+        form.instance.owner = owner
+    return form.save()
+
+
+def delete_subscription(subscription: DigestSubscription) -> None:
+    subscription.delete()

@@ -33,8 +33,7 @@ def subscription_list(request):
 def subscription_create(request):
     form = DigestSubscriptionForm(request.POST or None)
     if form.is_valid():
-        form.instance.owner = request.user
-        subscription = form.save()
+        subscription = services.save_subscription(form, owner=request.user)
         messages.success(request, f"Digest “{subscription.name}” created.")
         return redirect("notifications:subscriptions")
     return render(request, "notifications/subscription_form.html", {"form": form})
@@ -45,7 +44,7 @@ def subscription_edit(request, pk: int):
     subscription = _own(request, pk)
     form = DigestSubscriptionForm(request.POST or None, instance=subscription)
     if form.is_valid():
-        form.save()
+        services.save_subscription(form)
         messages.success(request, f"Digest “{subscription.name}” saved.")
         return redirect("notifications:subscriptions")
     context = {"form": form, "subscription": subscription}
@@ -56,7 +55,7 @@ def subscription_edit(request, pk: int):
 def subscription_delete(request, pk: int):
     subscription = _own(request, pk)
     if request.method == "POST":
-        subscription.delete()
+        services.delete_subscription(subscription)
         messages.success(request, f"Digest “{subscription.name}” deleted.")
         return redirect("notifications:subscriptions")
     context = {"subscription": subscription}

@@ -193,6 +193,9 @@ TLSPOSTURE = {
     "WORKERS": env_int("TLSPOSTURE_WORKERS", 16),
     "PER_HOST_LIMIT": env_int("TLSPOSTURE_PER_HOST_LIMIT", 2),
     "CA_BUNDLE": env_str("TLSPOSTURE_CA_BUNDLE"),
+    # Per-provider defaults, between the account's bundle and CA_BUNDLE in precedence.
+    "CA_BUNDLE_AWS": env_str("TLSPOSTURE_CA_BUNDLE_AWS"),
+    "CA_BUNDLE_ALIYUN": env_str("TLSPOSTURE_CA_BUNDLE_ALIYUN"),
     # Fernet keys (comma-separated, newest first) for stored checker passwords; rotatable.
     "SECRET_KEYS": env_list("TLSPOSTURE_SECRET_KEYS"),
     "STALE_AFTER_HOURS": env_int("TLSPOSTURE_STALE_AFTER_HOURS", 26),

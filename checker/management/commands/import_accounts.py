@@ -5,7 +5,7 @@ import tomllib
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from checker.profiles import import_profiles
+from checker.services import import_profiles
 from common.as_code import EntryError
 from inventory.services import import_accounts
 

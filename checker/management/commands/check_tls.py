@@ -1,0 +1,73 @@
+"""`manage.py check_tls [--all | --instance ID ...] [--workers N]`: probe and log in, store
+one observation per endpoint."""
+
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+
+from checker.services import Progress, run_checks
+from checker.targets import UnknownInstance, checkable_instances, find_instances
+
+
+class Command(BaseCommand):
+    help = "Check the TLS posture of database endpoints and store what was seen."
+
+    def add_arguments(self, parser):
+        chosen = parser.add_mutually_exclusive_group(required=True)
+        chosen.add_argument("--all", action="store_true", help="every active endpoint")
+        chosen.add_argument(
+            "--instance",
+            action="append",
+            metavar="ID",
+            help="a primary key, an identifier or account/identifier (repeatable)",
+        )
+        parser.add_argument("--workers", type=int, help="concurrent checks (TLSPOSTURE_WORKERS)")
+
+    def handle(self, *args, **options):
+        if options["workers"] is not None and options["workers"] < 1:
+            raise CommandError("--workers must be at least 1")
+        if options["all"]:
+            instances = list(checkable_instances())
+        else:
+            try:
+                instances = find_instances(options["instance"])
+            except UnknownInstance as exc:
+                raise CommandError(str(exc)) from None
+            missing = [str(i) for i in instances if not i.endpoint_host]
+            if missing:
+                raise CommandError(f"no endpoint known yet for: {', '.join(missing)}")
+        if not instances:
+            self.stdout.write("nothing to check: no active instance with an endpoint")
+            return
+        interactive = self.stdout.isatty()
+        started = time.monotonic()
+        run = run_checks(
+            instances,
+            workers=options["workers"],
+            progress=self._show_progress if interactive else None,
+        )
+        if interactive:
+            self.stdout.write("")
+        self._summary(run, time.monotonic() - started)
+
+    def _show_progress(self, progress: Progress) -> None:
+        line = (
+            f"\r{progress.done}/{progress.total} checked · {progress.rate:.1f}/s · "
+            f"{progress.failed} failed"
+        )
+        self.stdout.write(line, ending="")
+        self.stdout.flush()
+
+    def _summary(self, run, seconds: float) -> None:
+        counts: dict[str, int] = {}
+        failures = []
+        for observation in run.observations.select_related("instance__account").order_by("pk"):
+            counts[observation.status] = counts.get(observation.status, 0) + 1
+            if observation.status != "ok":
+                failures.append(observation)
+        breakdown = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+        self.stdout.write(f"checked {run.targets} endpoint(s) in {seconds:.1f} s: {breakdown}")
+        for observation in failures:
+            self.stdout.write(
+                f"  {observation.instance} {observation.status}: {observation.reason}"
+            )

@@ -1,0 +1,240 @@
+"""The only writer of checker models: check runs, observations, target states, and the
+re-encryption of stored checker passwords.
+
+A run plans every endpoint in the calling thread (profiles, bundles, credentials), hands
+the pure `check_endpoint` to a bounded thread pool — at most PER_HOST_LIMIT at a time
+against one dial host — and writes each result from the calling thread as it arrives.
+Then it announces `check_finished`; posture listens.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from itertools import chain, zip_longest
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from checker.credentials import CredentialError, CredentialResolver, rotate_token
+from checker.endpoint import (
+    STATUS_OK,
+    STATUS_UNREACHABLE,
+    CheckLimits,
+    Endpoint,
+    EndpointResult,
+    check_endpoint,
+)
+from checker.evidence import EVIDENCE_SCHEMA_VERSION, Evidence
+from checker.models import CheckerProfile, CheckRun, Observation, TargetState
+from checker.probe import ProbeLimits
+from checker.profiles import PROFILE_FILE_KEYS, validate_profile_entry
+from checker.session import SessionLimits
+from checker.signals import check_finished
+from checker.targets import plan_endpoints
+from common.as_code import upsert_by_name
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Progress:
+    done: int
+    total: int
+    failed: int
+    elapsed: float
+
+    @property
+    def rate(self) -> float:
+        return self.done / self.elapsed if self.elapsed > 0 else 0.0
+
+
+def limits_from_settings() -> CheckLimits:
+    options = settings.TLSPOSTURE
+    read_timeout = float(options["READ_TIMEOUT"])
+    return CheckLimits(
+        probe=ProbeLimits(
+            connect_timeout=float(options["CONNECT_TIMEOUT"]),
+            read_timeout=read_timeout,
+            max_handshakes=int(options["MAX_HANDSHAKES"]),
+        ),
+        session=SessionLimits(
+            connect_timeout=float(options["CONNECT_TIMEOUT"]),
+            read_timeout=read_timeout,
+            write_timeout=read_timeout,
+        ),
+        target_deadline=float(options["TARGET_DEADLINE"]),
+    )
+
+
+def run_checks(
+    instances,
+    *,
+    workers: int | None = None,
+    trigger: str = "command",
+    progress: Callable[[Progress], None] | None = None,
+    limits: CheckLimits | None = None,
+    resolver: CredentialResolver | None = None,
+) -> CheckRun:
+    instances = list(instances)
+    limits = limits or limits_from_settings()
+    workers = max(1, min(workers or settings.TLSPOSTURE["WORKERS"], len(instances) or 1))
+    run = CheckRun.objects.create(
+        started_at=timezone.now(), trigger=trigger, targets=len(instances), workers=workers
+    )
+    started = time.monotonic()
+    checked: list[int] = []
+    try:
+        endpoints = plan_endpoints(instances, resolver=resolver)
+        for result in _execute(endpoints, workers, limits):
+            _store(run, result)
+            checked.append(result.instance_id)
+            if progress:
+                progress(
+                    Progress(
+                        done=len(checked),
+                        total=len(endpoints),
+                        failed=run.failed,
+                        elapsed=time.monotonic() - started,
+                    )
+                )
+    except BaseException as exc:
+        run.status, run.error = CheckRun.Status.FAILED, f"{type(exc).__name__}: {exc}"
+        run.finished_at = timezone.now()
+        run.save(update_fields=["status", "error", "finished_at"])
+        raise
+    run.status, run.finished_at = CheckRun.Status.DONE, timezone.now()
+    run.save(update_fields=["status", "finished_at"])
+    log.info(
+        "check run %s: %s targets, %s ok, %s failed in %.1f s",
+        run.pk, run.targets, run.ok, run.failed, time.monotonic() - started,
+    )  # fmt: skip
+    check_finished.send(sender=CheckRun, run=run, instance_ids=checked)
+    return run
+
+
+def _execute(endpoints: list[Endpoint], workers: int, limits: CheckLimits):
+    """Yield results in the calling thread as workers finish them."""
+    per_host = int(settings.TLSPOSTURE["PER_HOST_LIMIT"])
+    gates = {e.dial_host: threading.Semaphore(per_host) for e in endpoints}
+
+    def work(endpoint: Endpoint) -> EndpointResult:
+        with gates[endpoint.dial_host]:  # the deadline starts once the host admits us
+            return check_endpoint(endpoint, limits)
+
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="check") as pool:
+        pending = {pool.submit(work, e): e for e in _interleave_hosts(endpoints)}
+        try:
+            while pending:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    endpoint = pending.pop(future)
+                    try:
+                        yield future.result()
+                    except Exception as exc:
+                        log.exception("check of %s failed", endpoint.label)
+                        yield _internal_error(endpoint, exc)
+        finally:
+            for future in pending:
+                future.cancel()
+
+
+def _interleave_hosts(endpoints: list[Endpoint]) -> list[Endpoint]:
+    """Round-robin over dial hosts, so workers are not queued behind one host's limit."""
+    by_host: dict[str, list[Endpoint]] = defaultdict(list)
+    for endpoint in endpoints:
+        by_host[endpoint.dial_host].append(endpoint)
+    rounds = zip_longest(*by_host.values())
+    return [e for e in chain.from_iterable(rounds) if e is not None]
+
+
+def _internal_error(endpoint: Endpoint, exc: Exception) -> EndpointResult:
+    evidence = Evidence(dialed=endpoint.dialed, verified_name=endpoint.verify_name)
+    return EndpointResult(
+        instance_id=endpoint.instance_id,
+        status=STATUS_UNREACHABLE,
+        reason=f"checker error ({type(exc).__name__}); see the log",
+        evidence=evidence,
+        checked_at=timezone.now(),
+        duration_ms=0,
+    )
+
+
+def _store(run: CheckRun, result: EndpointResult) -> Observation:
+    evidence = result.evidence
+    with transaction.atomic():
+        observation = Observation.objects.create(
+            run=run,
+            instance_id=result.instance_id,
+            checked_at=result.checked_at,
+            status=result.status,
+            reason=result.reason,
+            dialed=evidence.dialed,
+            verified_name=evidence.verified_name,
+            duration_ms=result.duration_ms,
+            schema_version=EVIDENCE_SCHEMA_VERSION,
+            evidence=evidence.to_dict(),
+        )
+        state = {
+            "latest": observation,
+            "last_checked": result.checked_at,
+            "status": result.status,
+        }
+        if result.status == STATUS_OK:
+            state["last_ok_at"] = result.checked_at
+        TargetState.objects.update_or_create(instance_id=result.instance_id, defaults=state)
+        if result.status == STATUS_OK:
+            run.ok += 1
+        else:
+            run.failed += 1
+        run.save(update_fields=["ok", "failed"])
+    return observation
+
+
+def rotate_stored_passwords() -> tuple[list[str], list[str]]:
+    """Re-encrypt every stored checker password with the newest key.
+
+    Returns (rotated profile names, profile names whose password no key decrypts).
+    """
+    rotated, undecryptable = [], []
+    with transaction.atomic():
+        for profile in CheckerProfile.objects.exclude(password_encrypted="").select_for_update():
+            try:
+                profile.password_encrypted = rotate_token(profile.password_encrypted)
+            except CredentialError:
+                undecryptable.append(profile.name)
+                continue
+            profile.save(update_fields=["password_encrypted"])
+            rotated.append(profile.name)
+    return rotated, undecryptable
+
+
+# ---- checker profiles as code ---------------------------------------------------------
+
+
+def _keep_or_drop_stored_password(desired: dict) -> None:
+    # A password stored encrypted (set in the admin) stays unless the file now names
+    # another credential source; the file never carries the password itself.
+    if desired["password_env"] or desired["secrets_manager_arn"] or desired["iam_auth"]:
+        desired["password_encrypted"] = ""
+    else:
+        desired.pop("password_encrypted")
+
+
+def import_profiles(entries: list[dict]) -> dict[str, list[str]]:
+    """Create or update profiles keyed by name (default: the match glob), in file order."""
+    cleaned = [{**validate_profile_entry(i, e), "position": i} for i, e in enumerate(entries)]
+    with transaction.atomic():
+        return upsert_by_name(
+            CheckerProfile,
+            "checker",
+            cleaned,
+            PROFILE_FILE_KEYS,
+            fixup=_keep_or_drop_stored_password,
+        )

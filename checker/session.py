@@ -1,0 +1,372 @@
+"""The authenticated session: what the server says about its own TLS settings.
+
+Credentials are only ever sent inside a TLS session that verified the chain against the
+configured bundle and the canonical endpoint name (DESIGN.md checker rule 1). PyMySQL
+would otherwise pick PREFERRED mode (unverified TLS, plaintext fallback), so the session
+always passes its own VERIFY_IDENTITY context and checks it before connecting. PyMySQL
+starts TLS before it sends the user name, so a failed verification sends nothing.
+
+Errors 1193/1146/1064/1054 (unknown variable, table, syntax, column) mean "not applicable
+to this flavour or version"; 1142/1143/1227/1044 mean "no privilege". Neither fails the
+session: the readout says so.
+
+Pure module: no Django imports.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ssl
+import time
+from dataclasses import dataclass
+
+import pymysql
+from pymysql.cursors import DictCursor
+
+from checker import mysql_wire
+from checker.deadline import Deadline, DeadlineReached
+from checker.evidence import (
+    SESSION_AUTH_FAILED,
+    SESSION_ERROR,
+    SESSION_OK,
+    SESSION_TLS_FAILED,
+    AccountsReadout,
+    PlaintextLogin,
+    RemoteAccount,
+    ReplicationChannel,
+    ReplicationReadout,
+    SessionEvidence,
+)
+from checker.secret import Login, SecretUnavailable
+from common.tls import verify_identity_context
+
+VARIABLES = (
+    "require_secure_transport",
+    "tls_version",
+    "ssl_cipher",
+    "tls_ciphersuites",
+    "have_ssl",
+    "have_openssl",
+    "version",
+    "version_comment",
+    "version_ssl_library",
+    "auto_generate_certs",
+    "admin_tls_version",
+    "admin_ssl_cipher",
+    "admin_tls_ciphersuites",
+)
+GROUP_REPLICATION_VARIABLES = (
+    "group_replication_ssl_mode",
+    "group_replication_recovery_use_ssl",
+    "group_replication_recovery_ssl_verify_server_cert",
+    "group_replication_recovery_tls_version",
+    "group_replication_recovery_tls_ciphersuites",
+)
+STATUS = (
+    "Ssl_version",
+    "Ssl_cipher",
+    "Ssl_server_not_before",
+    "Ssl_server_not_after",
+    "Current_tls_version",
+    "Current_tls_cipher",
+    "Current_tls_ciphersuites",
+    "Current_tls_ca",
+    "Current_tls_cert",
+)
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
+
+_NOT_APPLICABLE = {1054, 1064, 1146, 1193}
+_NO_PRIVILEGE = {1044, 1142, 1143, 1227}
+ER_ACCESS_DENIED = 1045
+ER_SECURE_TRANSPORT_REQUIRED = 3159
+CR_SSL_CONNECTION_ERROR = 2026
+
+
+@dataclass(frozen=True)
+class SessionLimits:
+    connect_timeout: float = 5.0
+    read_timeout: float = 10.0
+    write_timeout: float = 10.0  # also bounds the TLS handshake inside PyMySQL
+
+
+class CredentialsRefused(RuntimeError):
+    """The TLS context would not verify the server: credentials stay unsent."""
+
+
+def require_verify_identity(context: ssl.SSLContext) -> None:
+    if context.verify_mode != ssl.CERT_REQUIRED or not context.check_hostname:
+        raise CredentialsRefused("TLS context does not verify chain and hostname")
+
+
+def read_session(
+    address: tuple[str, int],
+    verify_name: str,
+    *,
+    cafile: str | None,
+    login: Login,
+    limits: SessionLimits,
+    deadline: Deadline,
+) -> SessionEvidence:
+    evidence = SessionEvidence()
+    started = time.monotonic()
+    if not cafile:
+        evidence.reason = "no trust bundle configured: credentials are never sent unverified"
+        return evidence
+    try:
+        context = verify_identity_context(verify_name, cafile=cafile)
+        require_verify_identity(context)
+    except (OSError, ssl.SSLError, CredentialsRefused, ValueError) as exc:
+        evidence.reason = f"no verified TLS possible, credentials not sent: {exc}"
+        return evidence
+    evidence.attempted = True
+    try:
+        with _connection(address, login, limits, deadline, ssl=context) as conn:
+            evidence.outcome = SESSION_OK
+            _read_everything(conn, evidence, deadline)
+    except _SessionFailed as failed:
+        evidence.outcome, evidence.reason, evidence.error_code = failed.args
+    evidence.elapsed_ms = int((time.monotonic() - started) * 1000)
+    return evidence
+
+
+def try_plaintext_login(
+    address: tuple[str, int], *, login: Login, limits: SessionLimits, deadline: Deadline
+) -> PlaintextLogin:
+    """The opt-in canary (DESIGN.md rule 3): does a login without TLS get in?
+
+    Only ever called with the dedicated canary account, whose password is assumed known
+    to whoever can watch the network.
+    """
+    result = PlaintextLogin(attempted=True)
+    try:
+        with _connection(address, login, limits, deadline, ssl_disabled=True):
+            result.accepted = True
+            result.reason = "a login without TLS succeeded"
+    except _SessionFailed as failed:
+        _, reason, code = failed.args
+        result.error_code = code
+        if code == ER_SECURE_TRANSPORT_REQUIRED:
+            result.accepted = False
+            result.reason = "refused: the server requires secure transport (3159)"
+        elif code == ER_ACCESS_DENIED:
+            result.accepted = False
+            result.reason = (
+                "refused with 1045 (REQUIRE SSL, require_secure_transport on MariaDB "
+                "before 11.2 — or a wrong canary password)"
+            )
+        else:
+            result.reason = reason
+    return result
+
+
+class _SessionFailed(Exception):
+    """args: (outcome, reason, error_code)."""
+
+
+@contextlib.contextmanager
+def _connection(address, login: Login, limits: SessionLimits, deadline: Deadline, **tls):
+    try:
+        password = login.secret.reveal()
+    except SecretUnavailable as exc:
+        raise _SessionFailed(SESSION_AUTH_FAILED, str(exc), None) from None
+    try:
+        sock = mysql_wire.connect(address, deadline, limits.connect_timeout)
+    except (mysql_wire.WireError, DeadlineReached) as exc:
+        raise _SessionFailed(SESSION_ERROR, str(exc), None) from None
+    try:
+        with deadline.guard(sock) as cut:
+            conn = pymysql.connect(
+                host=address[0],
+                port=address[1],
+                user=login.username,
+                password=password,
+                connect_timeout=limits.connect_timeout,
+                read_timeout=deadline.timeout(limits.read_timeout),
+                write_timeout=deadline.timeout(limits.write_timeout),
+                charset="utf8mb4",
+                autocommit=True,
+                defer_connect=True,
+                **tls,
+            )
+            try:
+                conn.connect(sock)
+            except pymysql.err.MySQLError as exc:
+                raise _SessionFailed(*_login_failure(exc, cut.is_set())) from None
+            try:
+                yield conn
+            finally:
+                with contextlib.suppress(Exception):
+                    conn.close()
+    except DeadlineReached as exc:
+        raise _SessionFailed(SESSION_ERROR, str(exc), None) from None
+    finally:
+        sock.close()
+
+
+def _login_failure(exc: pymysql.err.MySQLError, deadline_cut: bool) -> tuple:
+    code = exc.args[0] if exc.args and isinstance(exc.args[0], int) else None
+    message = str(exc.args[1]) if len(exc.args) > 1 else str(exc)
+    cause = getattr(exc, "original_exception", None)
+    if deadline_cut:
+        return SESSION_ERROR, "deadline reached during the login", code
+    if isinstance(cause, ssl.SSLCertVerificationError):
+        reason = f"certificate verification failed ({cause.verify_message}); credentials not sent"
+        return SESSION_TLS_FAILED, reason, code
+    if isinstance(cause, ssl.SSLError):
+        reason = f"TLS handshake failed ({cause.reason or cause}); credentials not sent"
+        return SESSION_TLS_FAILED, reason, code
+    if code == CR_SSL_CONNECTION_ERROR:
+        return SESSION_TLS_FAILED, "server offers no TLS; credentials not sent", code
+    if code in (ER_ACCESS_DENIED, ER_SECURE_TRANSPORT_REQUIRED):
+        return SESSION_AUTH_FAILED, f"login refused ({code}): {message}", code
+    if isinstance(cause, OSError):
+        return SESSION_ERROR, f"connection failed: {cause.strerror or cause}", code
+    return SESSION_ERROR, f"login failed ({code}): {message}", code
+
+
+# -- readouts --------------------------------------------------------------------------------
+
+
+def _read_everything(conn, evidence: SessionEvidence, deadline: Deadline) -> None:
+    flavour = mysql_wire.flavour_of(conn.get_server_info() or "")
+    problems = []
+    for what, read in (
+        ("variables", _read_variables),
+        ("status", _read_status),
+        ("accounts", _read_accounts),
+        ("replication", _read_replication),
+    ):
+        if deadline.expired:
+            problems.append(f"{what} not read: deadline reached")
+            continue
+        try:
+            read(conn, flavour, evidence)
+        except pymysql.err.MySQLError as exc:
+            problems.append(_readout_failure(exc, what)[1])
+    evidence.reason = "; ".join(problems)
+
+
+def _rows(conn, sql: str, args=None, *, as_dicts: bool = False) -> list:
+    with conn.cursor(DictCursor if as_dicts else None) as cur:
+        cur.execute(sql, args)
+        return list(cur.fetchall())
+
+
+def _in_list(names) -> str:
+    return ", ".join(["%s"] * len(names))
+
+
+def _text(value) -> str | None:
+    if value is None:
+        return None
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
+def _read_variables(conn, flavour: str, evidence: SessionEvidence) -> None:
+    names = (*VARIABLES, *GROUP_REPLICATION_VARIABLES)
+    rows = _rows(conn, f"SHOW GLOBAL VARIABLES WHERE Variable_name IN ({_in_list(names)})", names)
+    found = {name.lower(): _text(value) for name, value in rows}
+    # A name the server does not list is what `SELECT @@name` would answer with 1193.
+    evidence.not_applicable = [n for n in names if n not in found]
+    evidence.variables = {n: found[n] for n in VARIABLES if n in found}
+    evidence.group_replication = {n: found[n] for n in GROUP_REPLICATION_VARIABLES if n in found}
+
+
+def _read_status(conn, flavour: str, evidence: SessionEvidence) -> None:
+    # SESSION shows this connection's Ssl_version/Ssl_cipher and global-only values alike.
+    rows = _rows(conn, f"SHOW SESSION STATUS WHERE Variable_name IN ({_in_list(STATUS)})", STATUS)
+    evidence.status = {name: _text(value) or "" for name, value in rows}
+    evidence.tls_version = evidence.status.get("Ssl_version") or None
+    evidence.tls_cipher = evidence.status.get("Ssl_cipher") or None
+
+
+def _readout_failure(exc: pymysql.err.MySQLError, what: str) -> tuple[str, str]:
+    code = exc.args[0] if exc.args and isinstance(exc.args[0], int) else None
+    message = exc.args[1] if len(exc.args) > 1 else str(exc)
+    if code in _NOT_APPLICABLE:
+        return "not-applicable", f"{what}: not in this flavour or version ({code})"
+    if code in _NO_PRIVILEGE:
+        return "no-privilege", f"unknown: missing privilege for {what} ({code}: {message})"
+    return "error", f"{what}: {code}: {message}"
+
+
+_ACCOUNT_QUERIES = {
+    # Roles (MariaDB) and locked accounts (MySQL) cannot log in from anywhere.
+    "mariadb": "SELECT user, host, ssl_type FROM mysql.user WHERE is_role = 'N'",
+    "mysql": "SELECT user, host, ssl_type FROM mysql.user WHERE account_locked = 'N'",
+}
+
+
+def _read_accounts(conn, flavour: str, evidence: SessionEvidence) -> None:
+    readout = evidence.accounts = AccountsReadout()
+    queries = [_ACCOUNT_QUERIES.get(flavour), "SELECT user, host, ssl_type FROM mysql.user"]
+    for sql in filter(None, queries):
+        try:
+            rows = _rows(conn, sql)
+        except pymysql.err.MySQLError as exc:
+            readout.state, readout.reason = _readout_failure(exc, "SELECT on mysql.user")
+            if exc.args and exc.args[0] == 1054:
+                continue  # the flavour's column is missing in this version: ask plainly
+            return
+        readout.remote = sorted(
+            (
+                RemoteAccount(user=_text(u) or "", host=_text(h) or "", ssl_type=_text(t) or "")
+                for u, h, t in rows
+                if (_text(h) or "").lower() not in LOCAL_HOSTS
+            ),
+            key=lambda a: (a.user, a.host),
+        )
+        readout.state, readout.reason = "ok", ""
+        return
+
+
+_MYSQL_CHANNELS = (
+    "SELECT CHANNEL_NAME, HOST, PORT, SSL_ALLOWED, SSL_CA_FILE, SSL_VERIFY_SERVER_CERTIFICATE, "
+    "TLS_VERSION FROM performance_schema.replication_connection_configuration"
+)
+
+
+def _read_replication(conn, flavour: str, evidence: SessionEvidence) -> None:
+    readout = evidence.replication = ReplicationReadout()
+    try:
+        if flavour == "mariadb":
+            rows = _rows(conn, "SHOW ALL SLAVES STATUS", as_dicts=True)
+            channels = [_mariadb_channel(row) for row in rows]
+        else:
+            rows = _rows(conn, _MYSQL_CHANNELS, as_dicts=True)
+            channels = [_mysql_channel(row) for row in rows]
+    except pymysql.err.MySQLError as exc:
+        readout.state, readout.reason = _readout_failure(exc, "replication channels")
+        return
+    readout.state, readout.channels = "ok", channels
+    if not channels:
+        readout.reason = "no replication channel configured"
+
+
+def _yes(value) -> bool | None:
+    text = _text(value)
+    return None if text is None else text.strip().upper() == "YES"
+
+
+def _mariadb_channel(row: dict) -> ReplicationChannel:
+    return ReplicationChannel(
+        name=_text(row.get("Connection_name")) or "",
+        source_host=_text(row.get("Master_Host")) or "",
+        source_port=int(row["Master_Port"]) if row.get("Master_Port") else None,
+        ssl_allowed=_text(row.get("Master_SSL_Allowed")),
+        ssl_verify_server_cert=_yes(row.get("Master_SSL_Verify_Server_Cert")),
+        tls_version=None,  # MariaDB channels use the client library's default versions
+        ssl_ca_file=_text(row.get("Master_SSL_CA_File")) or "",
+    )
+
+
+def _mysql_channel(row: dict) -> ReplicationChannel:
+    return ReplicationChannel(
+        name=_text(row.get("CHANNEL_NAME")) or "",
+        source_host=_text(row.get("HOST")) or "",
+        source_port=int(row["PORT"]) if row.get("PORT") else None,
+        ssl_allowed=_text(row.get("SSL_ALLOWED")),
+        ssl_verify_server_cert=_yes(row.get("SSL_VERIFY_SERVER_CERTIFICATE")),
+        tls_version=_text(row.get("TLS_VERSION")),
+        ssl_ca_file=_text(row.get("SSL_CA_FILE")) or "",
+    )

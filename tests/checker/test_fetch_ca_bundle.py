@@ -1,0 +1,113 @@
+"""`manage.py fetch_ca_bundle`: download, check, install atomically, list the CAs."""
+
+from __future__ import annotations
+
+import http.server
+import io
+import socket
+import threading
+from datetime import timedelta
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.test import override_settings
+
+from fleet.certs import make_ca, make_server_cert
+
+ROOT = make_ca("Test RDS root CA", expires_in=timedelta(days=3650))
+ISSUING = make_ca("Test RDS rsa2048 G1", parent=ROOT, expires_in=timedelta(days=400))
+RETIRED = make_ca("Test RDS 2019 CA", expires_in=timedelta(days=-30))
+BUNDLE = ROOT.cert_pem + ISSUING.cert_pem + RETIRED.cert_pem
+LEAF = make_server_cert(["db.example.test"], issuer=ROOT).cert_pem
+
+PAGES = {
+    "/global/global-bundle.pem": BUNDLE,
+    "/captive-portal.html": b"<html><body>Please log in</body></html>",
+    "/leaf.pem": LEAF,
+}
+
+
+class _Pages(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = PAGES.get(self.path)
+        self.send_response(200 if body else 404)
+        self.end_headers()
+        self.wfile.write(body or b"")
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def site():
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Pages)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+    thread.join()
+
+
+def _fetch(*args):
+    out = io.StringIO()
+    call_command("fetch_ca_bundle", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_installs_the_bundle_and_lists_its_cas(site, tmp_path):
+    target = tmp_path / "ca" / "rds.pem"
+    out = _fetch("aws", "--url", f"{site}/global/global-bundle.pem", "--output", str(target))
+    assert target.read_bytes() == BUNDLE
+    lines = out.splitlines()
+    assert lines[0] == f"installed {target} from {site}/global/global-bundle.pem: 3 CAs"
+    # Soonest expiry first; the expired one is marked.
+    assert lines[1].endswith("   -31 days  Test RDS 2019 CA  EXPIRED")
+    assert lines[2].endswith("days  Test RDS rsa2048 G1") and " 399 days " in lines[2]
+    assert lines[3].endswith("days  Test RDS root CA")
+    assert lines[4] == f"use it for every aws endpoint with TLSPOSTURE_CA_BUNDLE_AWS={target}"
+
+
+def test_default_output_is_under_the_data_directory(site, tmp_path):
+    with override_settings(DATA_DIR=tmp_path):
+        _fetch("aws", "--url", f"{site}/global/global-bundle.pem")
+    assert (tmp_path / "ca" / "aws-bundle.pem").read_bytes() == BUNDLE
+
+
+@pytest.mark.parametrize(
+    ("path", "reason"),
+    [
+        ("/captive-portal.html", "the download holds no PEM certificate"),
+        ("/leaf.pem", "CN=db.example.test in the download is not a CA certificate"),
+        ("/missing.pem", "HTTP 404 Not Found"),
+    ],
+)
+def test_a_bad_download_leaves_the_old_bundle_alone(site, tmp_path, path, reason):
+    target = tmp_path / "rds.pem"
+    target.write_bytes(b"old bundle")
+    with pytest.raises(CommandError) as failed:
+        _fetch("aws", "--url", f"{site}{path}", "--output", str(target))
+    assert reason in str(failed.value)
+    assert str(failed.value).endswith("; nothing was written")
+    assert target.read_bytes() == b"old bundle"
+    assert [p.name for p in tmp_path.iterdir()] == ["rds.pem"]
+
+
+def test_closed_network_is_a_clear_error(tmp_path):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # nothing listens here once closed
+    with pytest.raises(CommandError) as failed:
+        _fetch("aws", "--url", f"http://127.0.0.1:{port}/b.pem", "--output", str(tmp_path / "x"))
+    assert "Connection refused; nothing was written" in str(failed.value)
+    assert not (tmp_path / "x").exists()
+
+
+def test_plain_http_is_refused_beyond_loopback(tmp_path):
+    with pytest.raises(CommandError, match="only fetched over HTTPS"):
+        _fetch("aws", "--url", "http://example.com/b.pem", "--output", str(tmp_path / "x"))
+
+
+def test_aliyun_bundles_are_per_instance():
+    with pytest.raises(CommandError, match="ApsaraDB issues its CA per instance"):
+        _fetch("aliyun")
