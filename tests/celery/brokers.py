@@ -13,6 +13,7 @@ import secrets
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+import kombu.pools
 import redis
 from kombu import Connection
 
@@ -108,8 +109,10 @@ def project_app_on(broker: Broker):
 
 
 def _drop_pools() -> None:
-    # What Celery itself does after a fork (Celery._after_fork), minus the fork signal.
+    # What Celery does after a fork (Celery._after_fork), minus the fork signal; kombu's
+    # shared producer pools are keyed by broker URL and would hand out closed connections.
     if app._pool is not None:
         app._pool.force_close_all()
     app._pool = None
     app.amqp._producer_pool = None
+    kombu.pools.reset()

@@ -4,9 +4,12 @@ back from the queues)."""
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 
+from checker.models import TargetState
+from checker.tasks import dispatch_checks
 from common.queues import zone_queue
-from inventory.models import CloudAccount, SyncRun
+from inventory.models import CloudAccount, DBInstance, SyncRun
 from inventory.tasks import discover_regions, dispatch_sync, enqueue_sync
 
 pytestmark = pytest.mark.celery
@@ -102,3 +105,39 @@ def test_regions_that_cannot_be_discovered_make_a_failed_run(
     assert (run.status, run.task_id, run.trigger) == ("failed", "discover-1", "beat")
     assert run.error.startswith("regions could not be discovered")
     assert redis_broker.take_messages(zone_queue(private)) == []
+
+
+def test_due_endpoints_go_in_batches_to_the_zone_of_their_account(
+    redis_broker, queues, zone, settings
+):
+    settings.TLSPOSTURE = {**settings.TLSPOSTURE, "CHECK_BATCH_SIZE": 2}
+    private, public = zone("private"), zone("public")
+    queues += [zone_queue(private), zone_queue(public)]
+    orders = CloudAccount.objects.create(name="orders", provider="aws", network_zone=private)
+    web = CloudAccount.objects.create(name="web", provider="aws", network_zone=public)
+    in_private = [_endpoint(orders, f"orders-{n}") for n in range(3)]
+    in_public = _endpoint(web, "web-0")
+    checked_now = _endpoint(web, "web-1")
+    TargetState.objects.create(instance=checked_now, last_checked=timezone.now(), status="ok")
+
+    assert dispatch_checks.apply(kwargs={"every": 3600}).get() == 3
+
+    private_batches = redis_broker.take_messages(zone_queue(private))
+    assert [m["task"] for m in private_batches] == ["checker.check_batch"] * 2
+    assert [m["args"][:3] for m in private_batches] == [
+        [[in_private[0].pk, in_private[1].pk], private, "beat"],
+        [[in_private[2].pk], private, "beat"],
+    ]
+    (public_batch,) = redis_broker.take_messages(zone_queue(public))
+    assert public_batch["args"][:3] == [[in_public.pk], public, "beat"]
+    assert all(m["expires"] for m in [*private_batches, public_batch])
+
+
+def _endpoint(account, identifier):
+    now = timezone.now()
+    return DBInstance.objects.create(
+        account=account, provider="aws", region="us-east-1", identifier=identifier,
+        resource_id=f"arn:aws:rds:us-east-1:1:db:{identifier}", engine="mysql",
+        endpoint_host=f"{identifier}.example.internal", endpoint_port=3306,
+        first_seen=now, last_seen=now,
+    )  # fmt: skip

@@ -1,23 +1,37 @@
-"""A worker killed in the middle of writing a region leaves nothing half-written, and the
-task is delivered again to another worker of the zone, which does the whole region."""
+"""A worker killed mid-task leaves nothing half-written, and the task is delivered again to
+another worker of the zone: a sync redoes the whole region, a check batch the endpoints
+that have no observation yet."""
 
 from __future__ import annotations
 
 import io
+import threading
 
 import pytest
 from django.core.management import call_command
+from django.db.models import Count
 
+from checker.models import CheckRun, Observation
 from common.queues import zone_queue
 from fleet import postgres
 from fleet.celery_worker import wait_for
 from fleet.moto_server import seed
 from inventory.models import CloudAccount, DBInstance, SyncRun
+from tests.checker.loopback import LoopbackServer
+from tests.fleet_targets import fleet_endpoint, worker_passwords
 
 pytestmark = pytest.mark.celery
 
 AWS_ACCOUNT = "123456789012"
 INSTANCES = 12
+# RabbitMQ requeues a dead consumer's unacknowledged message as its connection drops; Redis
+# once the visibility timeout has passed, at a worker's next sweep (made short here; in
+# production the timeout outlasts the hard time limit).
+QUICK_REDELIVERY = {
+    "visibility_timeout": 2,
+    "unacked_restore_interval": 1,
+    "unacked_restore_throttle": 1,
+}
 
 # The sync's transaction has written DBInstance rows and now waits for TLSParameter, which
 # the test holds locked: a worker caught exactly in the middle of write_region.
@@ -51,16 +65,7 @@ def test_killed_mid_write_nothing_is_half_written_and_another_worker_redoes_it(
     account = CloudAccount.objects.create(
         name="k", provider="aws", regions=["eu-west-1"], endpoint_url=aws, network_zone=zone_name
     )
-    # RabbitMQ requeues a dead consumer's unacknowledged message as its connection drops;
-    # Redis once the visibility timeout has passed, at a worker's next sweep (made short
-    # here; in production the timeout outlasts the hard time limit).
-    transport = {}
-    if broker.kind == "redis":
-        transport = {
-            "visibility_timeout": 2,
-            "unacked_restore_interval": 1,
-            "unacked_restore_throttle": 1,
-        }
+    transport = QUICK_REDELIVERY if broker.kind == "redis" else {}
 
     lock_holder = postgres.connect(shared_database)
     try:
@@ -106,3 +111,51 @@ def _backend_alive(database_url: str, pid: int) -> bool:
     with postgres.connect(database_url, autocommit=True) as conn:
         row = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", [pid])
         return row.fetchone()[0] > 0
+
+
+def test_a_killed_check_batch_is_finished_elsewhere_without_checking_twice(
+    redis_broker, workers, zone, tls_fleet
+):
+    zone_name = zone("checks")
+    queue = zone_queue(zone_name)
+    account = CloudAccount.objects.create(
+        name="c", provider="aws", network_zone=zone_name, ca_bundle=str(tls_fleet.bundle_path)
+    )
+    fleet_endpoint(account, tls_fleet, "enforced")
+    fleet_endpoint(account, tls_fleet, "optional")
+    env = {
+        **worker_passwords(tls_fleet, ["enforced", "optional"]),
+        # The hung endpoint must still hang when the worker is killed.
+        "TLSPOSTURE_READ_TIMEOUT": "60",
+        "TLSPOSTURE_TARGET_DEADLINE": "90",
+    }
+    answering = threading.Event()
+    # Accepts and says nothing until `answering`; then hangs up at once.
+    with LoopbackServer(lambda conn, server: answering.wait(60)) as hanging:
+        hung = fleet_endpoint(account, tls_fleet, "enforced", identifier="hung")
+        hung.connect_port = hanging.port
+        hung.save(update_fields=["connect_port"])
+        first = workers(redis_broker, "first", [queue], transport=QUICK_REDELIVERY, env=env)
+        call_command("check_tls", "--queue", "--all", stdout=io.StringIO())
+        wait_for(lambda: Observation.objects.count() == 2, 30, "the two answering endpoints", first)
+        abandoned = CheckRun.objects.get()
+        assert (abandoned.status, abandoned.ok) == ("running", 2)
+
+        first.kill()
+        answering.set()
+        second = workers(redis_broker, "second", [queue], transport=QUICK_REDELIVERY, env=env)
+        redone = wait_for(
+            lambda: CheckRun.objects.filter(status="done").first(), 45, "the batch redone", second
+        )
+
+    assert redone.task_id == abandoned.task_id and second.took(redone.task_id)
+    # Only the endpoint the lost worker had not finished was checked again.
+    assert (redone.targets, redone.failed) == (1, 1)
+    per_endpoint = dict(
+        Observation.objects.values_list("instance__identifier").annotate(n=Count("pk"))
+    )
+    assert per_endpoint == {"enforced": 1, "optional": 1, "hung": 1}
+    assert Observation.objects.get(instance=hung).run == redone
+    abandoned.refresh_from_db()
+    assert abandoned.status == "failed"
+    assert abandoned.error.startswith("abandoned: the worker running it was lost")

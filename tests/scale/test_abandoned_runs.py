@@ -8,6 +8,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from checker.models import CheckRun
+from checker.services import abandon_check_runs
 from inventory.models import CloudAccount, SyncRun
 from inventory.services import abandon_sync_runs, record_sync_failure
 from tlsposture.jobs import close_abandoned_runs
@@ -45,19 +47,35 @@ def test_the_janitor_closes_runs_older_than_the_limit_and_leaves_finished_ones(a
     stale = _run(account, hours_ago=2)
     fresh = _run(account, hours_ago=0.5)
     finished = _run(account, hours_ago=5, status="ok")
+    two_hours_ago = timezone.now() - timedelta(hours=2)
+    stale_check = CheckRun.objects.create(started_at=two_hours_ago, network_zone="default")
+    done_check = CheckRun.objects.create(started_at=two_hours_ago, status="done")
 
-    assert close_abandoned_runs() == "1 abandoned sync run(s) closed"
+    assert close_abandoned_runs() == "1 abandoned sync run(s) and 1 check run(s) closed"
 
     assert SyncRun.objects.get(pk=stale.pk).status == "failed"
     assert SyncRun.objects.get(pk=stale.pk).error.startswith("abandoned: still running after")
     assert SyncRun.objects.get(pk=fresh.pk).status == "running"
     assert SyncRun.objects.get(pk=finished.pk).status == "ok"
+    stale_check.refresh_from_db()
+    assert stale_check.status == "failed" and stale_check.finished_at is not None
+    assert CheckRun.objects.get(pk=done_check.pk).status == "done"
+
+
+def test_a_redelivered_check_batch_closes_its_own_earlier_run():
+    lost = CheckRun.objects.create(started_at=timezone.now(), task_id="batch-1")
+    other = CheckRun.objects.create(started_at=timezone.now(), task_id="batch-2")
+    assert abandon_check_runs(task_id="batch-1", reason="abandoned: worker lost") == 1
+    assert CheckRun.objects.get(pk=lost.pk).error == "abandoned: worker lost"
+    assert CheckRun.objects.get(pk=other.pk).status == "running"
 
 
 def test_closing_every_running_run_needs_a_task_or_an_age(account):
     _run(account, hours_ago=0)
     with pytest.raises(ValueError, match="name the task or a start time"):
         abandon_sync_runs(reason="oops")
+    with pytest.raises(ValueError, match="name the task or a start time"):
+        abandon_check_runs(reason="oops")
     assert SyncRun.objects.get().status == "running"
 
 
