@@ -7,11 +7,15 @@ The queue name is derived here and nowhere else.
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import InterfaceError, OperationalError
 
 DEFAULT_ZONE = "default"
 ZONE_QUEUE_PREFIX = "zone."
+_ZONE_NAME = re.compile(r"[A-Za-z0-9._-]{1,100}")
 
 # A database that restarts or a connection that drops mid-task is worth another try; a
 # cloud API error is not (the sync records it, the services' own retries already ran).
@@ -37,11 +41,18 @@ class BrokerNotConfigured(RuntimeError):
 
 def zone_queue(zone: str) -> str:
     """The queue a zone's workers consume, e.g. `zone.vpc-prod` (`-Q zone.vpc-prod`)."""
-    name = (zone or DEFAULT_ZONE).strip()
-    if not name or "," in name or any(c.isspace() for c in name):
-        # `celery worker -Q` splits on commas; whitespace would never match a -Q argument.
-        raise ValueError(f"network zone {zone!r} cannot name a queue (no commas or spaces)")
+    name = zone or DEFAULT_ZONE
+    validate_zone_name(name)
     return ZONE_QUEUE_PREFIX + name
+
+
+def validate_zone_name(name: str) -> None:
+    """Letters, digits, `.`, `-` and `_`: what names a queue on every broker and survives
+    `celery worker -Q a,b` (which splits on commas)."""
+    if not _ZONE_NAME.fullmatch(name or ""):
+        raise ValidationError(
+            f"network zone {name!r} must be letters, digits, '.', '-' or '_' (it names a queue)"
+        )
 
 
 def require_broker() -> None:

@@ -8,11 +8,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from common.as_code import EntryError, EntrySchema, check_entry, upsert_by_name
 from common.normalise import TLS_PARAMETERS, normalise_parameter
+from common.queues import DEFAULT_ZONE, validate_zone_name
 from inventory.facts import InstanceFact, RegionInventory, SourceError
 from inventory.models import (
     CACertificate,
@@ -529,6 +531,10 @@ def validate_account_entry(index: int, entry: dict) -> dict:
         raise EntryError(f"{where} ({name}): provider must be one of {', '.join(Provider.values)}")
     if entry.get("protocol", "https") not in CloudAccount.Protocol.values:
         raise EntryError(f"{where} ({name}): protocol must be https or http")
+    try:
+        validate_zone_name(entry.get("network_zone", DEFAULT_ZONE))
+    except ValidationError as exc:
+        raise EntryError(f"{where} ({name}): {exc.messages[0]}") from None
     return {**entry, "name": name, "regions": list(dict.fromkeys(entry.get("regions", [])))}
 
 

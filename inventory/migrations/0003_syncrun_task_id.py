@@ -2,6 +2,8 @@
 
 from django.db import migrations, models
 
+import common.queues
+
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -13,5 +15,15 @@ class Migration(migrations.Migration):
             model_name="syncrun",
             name="task_id",
             field=models.CharField(blank=True, db_index=True, max_length=64),
+        ),
+        migrations.AlterField(
+            model_name="cloudaccount",
+            name="network_zone",
+            field=models.CharField(
+                default="default",
+                help_text="Sync and checks run on workers of this zone (queue zone.<name>).",
+                max_length=100,
+                validators=[common.queues.validate_zone_name],
+            ),
         ),
     ]
