@@ -179,6 +179,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A lost broker connection gives acks_late messages back anyway: stop their tasks rather
 # than finish them a second time next to the redelivered copy.
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+# Workers log through LOGGING below (botocore held at WARNING), not Celery's own setup.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TIMEZONE = "UTC"
 # What runs how often: one table (tlsposture/schedule.py) for beat and run_scheduler.
