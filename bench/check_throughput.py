@@ -241,6 +241,13 @@ def _empty_queue(queue: str) -> None:
 
     with app.connection_for_write() as conn:
         conn.default_channel.queue_delete(queue=queue)
+    prefix = app.conf.broker_transport_options.get("global_keyprefix")
+    if prefix:  # Redis: the bindings and bookkeeping keys under this run's prefix, too
+        import redis
+
+        client = redis.Redis.from_url(app.conf.broker_url)
+        for key in client.scan_iter(match=f"{prefix}*"):
+            client.delete(key)
 
 
 if __name__ == "__main__":
