@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import ipaddress
 import os
 import secrets
 import shutil
@@ -78,9 +79,9 @@ def find_mariadbd() -> str | None:
     return None
 
 
-def free_port() -> int:
+def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
+        sock.bind((host, 0))
         return sock.getsockname()[1]
 
 
@@ -98,6 +99,9 @@ class ServerSpec:
     # RSA key under 2048 bits or a SHA-1 signature would stop mariadbd from starting).
     permissive_openssl: bool | None = None
     accounts_without_ssl: bool = True  # an application account without REQUIRE SSL
+    # Any address of 127.0.0.0/8 (all loopback on Linux): servers on different addresses
+    # count as different hosts for the checker's per-host limit, as real endpoints do.
+    host: str = "127.0.0.1"
     extra_options: tuple[str, ...] = ()
     # SQL run at startup after the accounts (e.g. CHANGE MASTER for replication channels).
     init_statements: tuple[str, ...] = ()
@@ -113,7 +117,9 @@ class Credentials:
 class MariaDBServer:
     """A running `mariadbd`. Use `Fleet` to start several at once."""
 
-    host = "127.0.0.1"
+    @property
+    def host(self) -> str:
+        return self.spec.host
 
     def __init__(
         self,
@@ -148,7 +154,9 @@ class MariaDBServer:
                 shutil.rmtree(self.dir)
             self.dir.mkdir(parents=True)
             shutil.copytree(self.template(), data, symlinks=True)
-        self.port = self.spec.port or free_port()
+        if not ipaddress.ip_address(self.host).is_loopback:
+            raise FleetError(f"{self.spec.name}: test servers listen on loopback only")
+        self.port = self.spec.port or free_port(self.host)
         tls_dir = self.dir / "tls"
         tls_dir.mkdir(exist_ok=True)
         args = [
@@ -157,7 +165,7 @@ class MariaDBServer:
             f"--datadir={data}",
             f"--socket={self.socket_path}",
             f"--port={self.port}",
-            "--bind-address=127.0.0.1",
+            f"--bind-address={self.host}",
             f"--pid-file={self.dir / 'mariadbd.pid'}",
             f"--log-error={self.dir / 'error.log'}",
             f"--init-file={self._write_init_sql()}",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
@@ -14,7 +15,7 @@ import pymysql
 import pytest
 
 from fleet.certs import make_ca, make_server_cert
-from fleet.mariadb import Fleet, ServerSpec, free_port
+from fleet.mariadb import Fleet, FleetError, ServerSpec, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -116,3 +117,21 @@ def test_a_kept_data_directory_outlives_a_restart_and_takes_new_passwords(tmp_pa
         with pytest.raises(pymysql.err.OperationalError) as refused:
             login(old_password)
         assert refused.value.args[0] == 1045  # access denied: the old password is gone
+
+
+def test_a_server_listens_on_the_loopback_address_it_is_given(tmp_path):
+    specs = [ServerSpec("elsewhere", host="127.0.0.3")]
+    with Fleet(specs, base_dir=tmp_path) as fleet:
+        server = fleet["elsewhere"]
+        assert server.host == "127.0.0.3"
+        socket.create_connection(("127.0.0.3", server.port), timeout=5).close()
+        with pytest.raises(OSError):
+            socket.create_connection(("127.0.0.1", server.port), timeout=5).close()
+
+
+def test_a_server_refuses_an_address_beyond_loopback(tmp_path):
+    with (
+        pytest.raises(FleetError, match="loopback only"),
+        Fleet([ServerSpec("public", host="192.0.2.10")], base_dir=tmp_path),
+    ):
+        pass
