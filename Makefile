@@ -6,6 +6,8 @@ BIN := $(VENV)/bin
 DEPS := $(VENV)/.deps-installed
 # pytest options for both passes, e.g. PYTEST_ARGS="-x -k fleet"
 PYTEST_ARGS ?=
+# demo options, e.g. DEMO_ARGS="--port 8001" or "--no-serve" (python -m demo --help)
+DEMO_ARGS ?=
 
 .PHONY: test demo lint format system-deps bench clean
 
@@ -38,8 +40,10 @@ test: $(DEPS) system-deps lint
 		echo "== DATABASE_URL names no PostgreSQL server: PostgreSQL pass skipped"; \
 	fi
 
-demo: $(DEPS) system-deps
-	$(BIN)/python -m demo
+# The demo needs MariaDB from Debian, not the browser the tests drive.
+demo: $(DEPS)
+	@TLSPOSTURE_SKIP_CHROMIUM=1 scripts/ensure-system-deps.sh
+	$(BIN)/python -m demo $(DEMO_ARGS)
 
 bench: $(DEPS) system-deps
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

@@ -43,6 +43,8 @@ def main() -> int:
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,
+        # moto takes an automated snapshot of every new instance and stops at 1,000 a region.
+        env={**os.environ, "MOTO_RDS_SNAPSHOT_LIMIT": str(10 * args.instances + 1000)},
     )
     try:
         url = server.stdout.readline().strip()

@@ -48,6 +48,8 @@ class CheckRun(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
     trigger = models.CharField(max_length=32, default="command")
     network_zone = models.CharField(max_length=100, blank=True)
+    # The Celery task that ran it: a redelivered task closes the run its lost worker left.
+    task_id = models.CharField(max_length=64, blank=True, db_index=True)
     targets = models.PositiveIntegerField(default=0)
     ok = models.PositiveIntegerField(default=0)
     failed = models.PositiveIntegerField(default=0)

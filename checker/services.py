@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from datetime import datetime
 from itertools import chain, zip_longest
 
 from django.conf import settings
@@ -81,12 +82,19 @@ def run_checks(
     progress: Callable[[Progress], None] | None = None,
     limits: CheckLimits | None = None,
     resolver: CredentialResolver | None = None,
+    network_zone: str = "",
+    task_id: str = "",
 ) -> CheckRun:
     instances = list(instances)
     limits = limits or limits_from_settings()
     workers = max(1, min(workers or settings.TLSPOSTURE["WORKERS"], len(instances) or 1))
     run = CheckRun.objects.create(
-        started_at=timezone.now(), trigger=trigger, targets=len(instances), workers=workers
+        started_at=timezone.now(),
+        trigger=trigger,
+        targets=len(instances),
+        workers=workers,
+        network_zone=network_zone,
+        task_id=task_id,
     )
     started = time.monotonic()
     checked: list[int] = []
@@ -195,6 +203,23 @@ def _store(run: CheckRun, result: EndpointResult) -> Observation:
             run.failed += 1
         run.save(update_fields=["ok", "failed"])
     return observation
+
+
+def abandon_check_runs(
+    *, reason: str, task_id: str = "", started_before: datetime | None = None
+) -> int:
+    """Close runs a dead worker or process left `running` as failed; returns how many.
+
+    Their observations stay: each was written whole, in its own transaction.
+    """
+    if not task_id and started_before is None:
+        raise ValueError("name the task or a start time: every running run is not abandoned")
+    runs = CheckRun.objects.filter(status=CheckRun.Status.RUNNING)
+    if task_id:
+        runs = runs.filter(task_id=task_id)
+    if started_before is not None:
+        runs = runs.filter(started_at__lt=started_before)
+    return runs.update(status=CheckRun.Status.FAILED, error=reason, finished_at=timezone.now())
 
 
 def rotate_stored_passwords() -> tuple[list[str], list[str]]:

@@ -1,97 +1,250 @@
-"""Set up and serve the demo on the embedded default (SQLite under var/demo).
+"""`make demo`: build the local world, run tlsposture over it, serve the dashboard.
 
-Steps are printed as they happen; a second run reuses what exists; Ctrl-C stops everything
-this process started.
+Steps are printed as they happen. A second run reuses what the first left in the demo
+directory (database, admin user, certificates, server data); the clouds and servers are
+processes and threads of this run. Ctrl-C (or SIGTERM) stops everything it started.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
 import os
 import secrets
-import subprocess
+import signal
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-DEMO_DIR = Path(os.environ.get("TLSPOSTURE_DEMO_DIR", ROOT / "var" / "demo"))
-ADMIN_USERNAME = "admin"
+from demo import product, summary
+from demo.accounts import Wiring, render_accounts
+from demo.aliyun_seed import endpoints as aliyun_endpoints
+from demo.certificates import authorities
+from demo.clouds import ALIYUN_PORT, MOTO_PORT, AliyunCloud, AwsCloud
+from demo.lock import DemoBusy, DemoLock
+from demo.progress import Steps
+from demo.servers import port_is_free, prepare, start
+from demo.world import ACCOUNTS, DATABASES, SERVERS
+from fleet.mariadb import FleetError
+
+ROOT = product.ROOT
+STEPS = 10
 
 
-def step(message: str) -> None:
-    print(f"==> {message}", flush=True)
+class Stopped(Exception):
+    """SIGTERM: stop like Ctrl-C does."""
 
 
-def demo_environment() -> dict[str, str]:
-    DEMO_DIR.mkdir(parents=True, exist_ok=True)
-    key_file = DEMO_DIR / "secret_key"
-    if not key_file.exists():
-        key_file.write_text(secrets.token_urlsafe(50))
-        key_file.chmod(0o600)
-    env = dict(os.environ)
-    env.pop("DATABASE_URL", None)
-    env.update(
-        DJANGO_SETTINGS_MODULE="tlsposture.settings",
-        DEBUG="1",
-        SECRET_KEY=key_file.read_text().strip(),
-        TLSPOSTURE_DATA_DIR=str(DEMO_DIR),
-        ALLOWED_HOSTS="127.0.0.1,localhost",
+def demo_dir() -> Path:
+    return Path(os.environ.get("TLSPOSTURE_DEMO_DIR", ROOT / "var" / "demo")).resolve()
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m demo", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--port", type=int, default=8000, help="dashboard port (default 8000)")
+    parser.add_argument(
+        "--no-serve",
+        action="store_true",
+        help="build the world, sync, check and report, then stop everything",
     )
-    return env
-
-
-def manage(env: dict[str, str], *args: str, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, str(ROOT / "manage.py"), *args], env=env, cwd=ROOT, check=True, **kwargs
+    parser.add_argument("--report-json", metavar="FILE", help="also write the JSON report here")
+    parser.add_argument(
+        "--free-ports",
+        action="store_true",
+        help="free ports instead of the demo's fixed ones (tests, parallel demos)",
     )
+    return parser.parse_args(argv)
 
 
-def ensure_admin(env: dict[str, str]) -> None:
-    script = (
-        "from django.contrib.auth import get_user_model;"
-        f"print(get_user_model().objects.filter(username={ADMIN_USERNAME!r}).exists())"
-    )
-    exists = manage(
-        env, "shell", "--no-imports", "-c", script, capture_output=True, text=True
-    ).stdout.strip()
-    if exists == "True":
-        step(
-            f"admin user '{ADMIN_USERNAME}' exists (its password was printed when it was "
-            f"created; reset it with `.venv/bin/python manage.py changepassword {ADMIN_USERNAME}`"
-            f" with TLSPOSTURE_DATA_DIR={DEMO_DIR} DEBUG=1)"
-        )
-        return
-    password = secrets.token_urlsafe(12)
-    manage(
-        {**env, "DJANGO_SUPERUSER_PASSWORD": password},
-        "createsuperuser",
-        "--noinput",
-        "--username",
-        ADMIN_USERNAME,
-        "--email",
-        "admin@localhost",
-        stdout=subprocess.DEVNULL,
-    )
-    step(f"created admin user '{ADMIN_USERNAME}' with password: {password}")
-    print("    (shown once; it is not stored anywhere in clear text)", flush=True)
+def _on_sigterm(signum, frame):
+    raise Stopped
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--port", type=int, default=8000)
-    parser.add_argument("--no-serve", action="store_true", help="set up, then exit")
-    args = parser.parse_args(argv)
-
-    env = demo_environment()
-    step(f"database: SQLite in {DEMO_DIR}")
-    step("applying migrations")
-    manage(env, "migrate", "--noinput", stdout=subprocess.DEVNULL)
-    ensure_admin(env)
-    if args.no_serve:
-        return 0
-    step(f"serving the dashboard on http://127.0.0.1:{args.port}/ (Ctrl-C stops)")
+    args = parse_args(argv)
+    # A shell starting us in the background may have left SIGINT ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    directory = demo_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    if not args.no_serve and not port_is_free(args.port):
+        print(f"port {args.port} is taken: stop what uses it, or run with --port N")
+        return 2
     try:
-        manage(env, "runserver", "--noreload", f"127.0.0.1:{args.port}")
-    except KeyboardInterrupt:
-        step("stopped")
-    return 0
+        with DemoLock(directory):
+            running = contextlib.ExitStack()
+            try:
+                return Demo(directory, args, running).run()
+            finally:
+                # A second Ctrl-C must not cut the clean-up short.
+                signal.signal(signal.SIGINT, signal.SIG_IGN)
+                signal.signal(signal.SIGTERM, signal.SIG_IGN)
+                running.close()
+    except (KeyboardInterrupt, Stopped):
+        print("\nstopped: every server and process the demo started has ended", flush=True)
+        return 0
+    except (product.CommandFailed, DemoBusy, FleetError) as failed:
+        print(f"\n{failed}", file=sys.stderr)
+        return 1
+
+
+class Demo:
+    def __init__(self, directory: Path, args: argparse.Namespace, running: contextlib.ExitStack):
+        self.dir = directory
+        self.args = args
+        self.running = running
+        self.steps = Steps(STEPS)
+        # Checker passwords, new every run: the servers take them at start, the checker
+        # reads them from the environment; neither the files nor the output hold them.
+        self.passwords = {a.name: secrets.token_urlsafe(18) for a in ACCOUNTS}
+        self.env: dict[str, str] = {}
+        self.bundles: dict[str, str] = {}  # "rds" | "apsaradb" → trust bundle path
+
+    def run(self) -> int:
+        self.migrate()
+        aws = self.start_aws()
+        prepared, not_after = self.certificates(aws)
+        aliyun = self.start_aliyun(not_after)
+        fleet_ports = self.start_servers(prepared)
+        credentials = {**aws.environment(), **aliyun.environment()}
+        credentials.update({a.password_env: self.passwords[a.name] for a in ACCOUNTS})
+        self.env = product.environment(self.dir, credentials)
+        self.import_accounts(aws, aliyun, fleet_ports)
+        self.sync()
+        self.check()
+        admin_created = self.admin()
+        report = self.report()
+        if self.args.no_serve:
+            print(f"\nheadless run done — grades {summary.count_line(report)}; stopping")
+            return 0
+        return self.serve(admin_created, report, aws, aliyun)
+
+    # ---- the steps --------------------------------------------------------------------
+
+    def migrate(self) -> None:
+        with self.steps.step(f"database: SQLite in {self.dir}") as step:
+            env = product.environment(self.dir, {})
+            product.manage(env, "migrate", "--noinput")
+            step.say("migrations applied")
+
+    def start_aws(self) -> AwsCloud:
+        with self.steps.step("AWS: moto server with the RDS extension") as step:
+            aws = AwsCloud(0 if self.args.free_ports else MOTO_PORT)
+            self.running.callback(aws.stop)
+            self._moved(step, "moto", aws.moved_from, aws.url)
+            aws.seed()
+            accounts = [a for a in ACCOUNTS if a.provider == "aws"]
+            regions = {region for account in accounts for region in account.regions}
+            step.say(
+                f"{aws.url}: {len(accounts)} accounts, {len(regions)} regions, "
+                f"{len(aws.endpoints)} endpoints (RDS MySQL 8.0/5.7, MariaDB 10.11/11.8, "
+                "Aurora MySQL, RDS Proxy)"
+            )
+        return aws
+
+    def certificates(self, aws: AwsCloud):
+        with self.steps.step("certificates: demo CAs and one server certificate per server") as s:
+            cas = authorities(self.dir / "ca")
+            endpoints = {**aws.endpoints, **aliyun_endpoints()}
+            prepared = prepare(self.dir, endpoints, cas, fixed_ports=not self.args.free_ports)
+            minted = [p for p in prepared if p.spec.certificate and not p.reused_certificate]
+            with_tls = [p for p in prepared if p.spec.certificate]
+            s.say(
+                f"trust bundles in {self.dir / 'ca'}; {len(with_tls)} server certificates "
+                f"({len(with_tls) - len(minted)} reused, {len(minted)} minted)"
+            )
+            not_after = {
+                p.server.name: p.spec.certificate.cert.not_valid_after_utc
+                for p in prepared
+                if p.spec.certificate
+            }
+            aws.record_server_certificates(not_after)
+        self.bundles = {kind: str(path) for kind, path in cas.bundles.items()}
+        return prepared, not_after
+
+    def start_aliyun(self, not_after) -> AliyunCloud:
+        with self.steps.step("Alibaba Cloud: local ApsaraDB RDS API") as step:
+            aliyun = AliyunCloud(not_after, 0 if self.args.free_ports else ALIYUN_PORT)
+            self.running.callback(aliyun.stop)
+            self._moved(step, "Alibaba API", aliyun.moved_from, aliyun.endpoint)
+            count = len([db for db in DATABASES if db.account.provider == "aliyun"])
+            step.say(f"http://{aliyun.endpoint}: {count} ApsaraDB RDS for MySQL instances")
+        return aliyun
+
+    def start_servers(self, prepared) -> dict[str, int]:
+        title = f"MariaDB: starting {len(prepared)} servers"
+        with self.steps.step(title) as step:
+            for item in prepared:
+                if item.moved_from:
+                    step.say(f"port {item.moved_from} is taken: {item.server.name} moves")
+            fleet = start(self.dir, prepared, self.passwords)
+            self.running.callback(fleet.stop)
+            ports = {server.spec.name: server.port for server in fleet}
+            low, high = min(ports.values()), max(ports.values())
+            step.say(f"on 127.0.0.1:{low}–{high}, data in {self.dir / 'servers'}")
+        return ports
+
+    def import_accounts(self, aws: AwsCloud, aliyun: AliyunCloud, ports: dict[str, int]):
+        path = self.dir / "accounts.toml"
+        with self.steps.step(f"accounts: import_accounts {path}") as step:
+            wiring = Wiring(
+                moto_url=aws.url, aliyun_endpoint=aliyun.endpoint, bundles=self.bundles, ports=ports
+            )
+            path.write_text(render_accounts(wiring))
+            step.say("(demo/accounts.toml with this run's ports and paths)")
+            step.say(product.manage(self.env, "import_accounts", str(path)))
+
+    def sync(self) -> None:
+        with self.steps.step("inventory: sync_inventory") as step:
+            step.say(product.manage(self.env, "sync_inventory"))
+
+    def check(self) -> None:
+        with self.steps.step("checks: check_tls --all") as step:
+            step.say(product.manage(self.env, "check_tls", "--all"))
+
+    def admin(self) -> bool:
+        """True when the admin user was created (and its password printed) now."""
+        with self.steps.step(f"admin user '{product.ADMIN_USERNAME}'") as step:
+            if product.admin_exists(self.env):
+                step.say(
+                    "exists (its password was printed when it was created; reset it with "
+                    f"`TLSPOSTURE_DATA_DIR={self.dir} DEBUG=1 .venv/bin/python manage.py "
+                    f"changepassword {product.ADMIN_USERNAME}`)"
+                )
+                return False
+            password = product.create_admin(self.env)
+            step.say(f"created admin user '{product.ADMIN_USERNAME}' with password: {password}")
+            step.say("(shown once; it is not stored anywhere in clear text)")
+            return True
+
+    def report(self) -> dict:
+        with self.steps.step("report: posture_report --format json") as step:
+            text = product.manage(self.env, "posture_report", "--format", "json")
+            report = json.loads(text)
+            if self.args.report_json:
+                Path(self.args.report_json).write_text(text)
+            for line in summary.table(report):
+                step.say(line)
+            step.say(f"grades — {summary.count_line(report)} (no catalogue finding caps at D)")
+        return report
+
+    def serve(self, admin_created: bool, report: dict, aws, aliyun) -> int:
+        password = "printed above" if admin_created else "set on the first run"
+        print(
+            "\ntlsposture demo\n"
+            f"  dashboard  http://127.0.0.1:{self.args.port}/ — user '{product.ADMIN_USERNAME}',"
+            f" password {password}\n"
+            f"  grades     {summary.count_line(report)} (no catalogue finding caps at D)\n"
+            f"  world      {len(SERVERS)} MariaDB servers, moto on {aws.url}, "
+            f"Alibaba API on http://{aliyun.endpoint}\n"
+            f"  data       {self.dir}\n"
+            "Ctrl-C stops everything.\n",
+            flush=True,
+        )
+        dashboard = product.serve(self.env, self.args.port)
+        self.running.callback(product.stop_process, dashboard)
+        return dashboard.wait()
+
+    def _moved(self, step, what: str, moved_from: int | None, where: str) -> None:
+        if moved_from:
+            step.say(f"port {moved_from} is taken: {what} listens on {where} instead")

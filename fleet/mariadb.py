@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import ipaddress
 import os
 import secrets
 import shutil
@@ -19,6 +20,7 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,9 +79,9 @@ def find_mariadbd() -> str | None:
     return None
 
 
-def free_port() -> int:
+def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
+        sock.bind((host, 0))
         return sock.getsockname()[1]
 
 
@@ -97,9 +99,13 @@ class ServerSpec:
     # RSA key under 2048 bits or a SHA-1 signature would stop mariadbd from starting).
     permissive_openssl: bool | None = None
     accounts_without_ssl: bool = True  # an application account without REQUIRE SSL
+    # Any address of 127.0.0.0/8 (all loopback on Linux): servers on different addresses
+    # count as different hosts for the checker's per-host limit, as real endpoints do.
+    host: str = "127.0.0.1"
     extra_options: tuple[str, ...] = ()
     # SQL run at startup after the accounts (e.g. CHANGE MASTER for replication channels).
     init_statements: tuple[str, ...] = ()
+    port: int = 0  # 0: a free loopback port chosen at launch
 
 
 @dataclass
@@ -111,13 +117,24 @@ class Credentials:
 class MariaDBServer:
     """A running `mariadbd`. Use `Fleet` to start several at once."""
 
-    host = "127.0.0.1"
+    @property
+    def host(self) -> str:
+        return self.spec.host
 
-    def __init__(self, spec: ServerSpec, base_dir: Path, template: Path, binary: str):
+    def __init__(
+        self,
+        spec: ServerSpec,
+        base_dir: Path,
+        template: Callable[[], Path],
+        binary: str,
+        *,
+        keep_data: bool = False,
+    ):
         self.spec = spec
         self.dir = base_dir / spec.name
         self.template = template
         self.binary = binary
+        self.keep_data = keep_data
         self.port = 0
         self.process: subprocess.Popen | None = None
         self.socket_path = self.dir / "s.sock"
@@ -131,20 +148,24 @@ class MariaDBServer:
 
     def launch(self) -> None:
         """Prepare the data directory and spawn the server (call from the main thread)."""
-        if self.dir.exists():
-            shutil.rmtree(self.dir)
-        self.dir.mkdir(parents=True)
-        shutil.copytree(self.template, self.dir / "data", symlinks=True)
-        self.port = free_port()
+        data = self.dir / "data"
+        if not (self.keep_data and data.is_dir()):
+            if self.dir.exists():
+                shutil.rmtree(self.dir)
+            self.dir.mkdir(parents=True)
+            shutil.copytree(self.template(), data, symlinks=True)
+        if not ipaddress.ip_address(self.host).is_loopback:
+            raise FleetError(f"{self.spec.name}: test servers listen on loopback only")
+        self.port = self.spec.port or free_port(self.host)
         tls_dir = self.dir / "tls"
-        tls_dir.mkdir()
+        tls_dir.mkdir(exist_ok=True)
         args = [
             self.binary,
             "--no-defaults",
-            f"--datadir={self.dir / 'data'}",
+            f"--datadir={data}",
             f"--socket={self.socket_path}",
             f"--port={self.port}",
-            "--bind-address=127.0.0.1",
+            f"--bind-address={self.host}",
             f"--pid-file={self.dir / 'mariadbd.pid'}",
             f"--log-error={self.dir / 'error.log'}",
             f"--init-file={self._write_init_sql()}",
@@ -243,20 +264,22 @@ class MariaDBServer:
     def _write_init_sql(self) -> Path:
         has_tls = self.spec.certificate is not None
         require = " REQUIRE SSL" if has_tls else ""
+        # CREATE OR REPLACE: a kept data directory (keep_data) takes this run's passwords.
         statements = [
             # The checker: read-only, and itself only reachable over TLS where TLS exists.
-            f"CREATE USER '{self.checker.username}'@'%' IDENTIFIED BY '{self.checker.password}'"
-            f"{require}",
+            f"CREATE OR REPLACE USER '{self.checker.username}'@'%' "
+            f"IDENTIFIED BY '{self.checker.password}'{require}",
             f"GRANT PROCESS, BINLOG MONITOR, SLAVE MONITOR ON *.* TO '{self.checker.username}'@'%'",
             f"GRANT SELECT ON mysql.user TO '{self.checker.username}'@'%'",
             f"GRANT SELECT ON mysql.global_priv TO '{self.checker.username}'@'%'",
-            f"CREATE USER '{self.app_ssl.username}'@'%' IDENTIFIED BY '{self.app_ssl.password}'"
-            f"{require}",
-            f"CREATE USER '{self.canary.username}'@'%' IDENTIFIED BY '{self.canary.password}'",
+            f"CREATE OR REPLACE USER '{self.app_ssl.username}'@'%' "
+            f"IDENTIFIED BY '{self.app_ssl.password}'{require}",
+            f"CREATE OR REPLACE USER '{self.canary.username}'@'%' "
+            f"IDENTIFIED BY '{self.canary.password}'",
         ]
         if self.spec.accounts_without_ssl:
             statements.append(
-                f"CREATE USER '{self.app_plain.username}'@'%' "
+                f"CREATE OR REPLACE USER '{self.app_plain.username}'@'%' "
                 f"IDENTIFIED BY '{self.app_plain.password}'"
             )
         statements += self.spec.init_statements
@@ -276,7 +299,11 @@ class Fleet:
     _template_lock = threading.Lock()
     _template_dir: Path | None = None
 
-    def __init__(self, specs: list[ServerSpec], base_dir: Path | None = None):
+    def __init__(
+        self, specs: list[ServerSpec], base_dir: Path | None = None, *, keep_data: bool = False
+    ):
+        """`keep_data`: reuse each server's data directory under `base_dir` when it exists
+        (the demo's servers survive restarts); otherwise every start copies a fresh one."""
         names = [s.name for s in specs]
         if len(set(names)) != len(names):
             raise ValueError("server names must be unique within a fleet")
@@ -287,7 +314,8 @@ class Fleet:
         # Short paths: a unix socket path must stay under 108 bytes.
         self.base_dir = base_dir or Path(tempfile.mkdtemp(prefix="tlsp-fleet-"))
         self.servers = {
-            s.name: MariaDBServer(s, self.base_dir, self.template(), self.binary) for s in specs
+            s.name: MariaDBServer(s, self.base_dir, self.template, self.binary, keep_data=keep_data)
+            for s in specs
         }
         self._stopped = False
 

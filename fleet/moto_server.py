@@ -117,6 +117,12 @@ def reset(url: str) -> None:
     _post(url, "/moto-api/reset", b"")
 
 
+def seed_random(url: str, value: int) -> None:
+    """Seed moto's generator of ids (cluster and proxy endpoint names, resource ids), so the
+    same calls build the same names on every run."""
+    _post(url, f"/moto-api/seed?a={int(value)}", b"")
+
+
 def _post(url: str, path: str, body: bytes) -> bytes:
     parts = urllib.parse.urlsplit(url)
     if parts.scheme != "http" or parts.hostname != HOST:

@@ -6,6 +6,8 @@ Only inventory/services.py writes these models.
 from django.db import models
 from django.db.models import Q
 
+from common.queues import validate_zone_name
+
 
 class Provider(models.TextChoices):
     AWS = "aws", "AWS"
@@ -44,7 +46,10 @@ class CloudAccount(models.Model):
         max_length=100, blank=True, help_text="Name of the variable holding an STS token."
     )
     network_zone = models.CharField(
-        max_length=100, default="default", help_text="Checks run from workers of this zone."
+        max_length=100,
+        default="default",
+        validators=[validate_zone_name],
+        help_text="Sync and checks run on workers of this zone (queue zone.<name>).",
     )
     ca_bundle = models.CharField(
         max_length=500, blank=True, help_text="Trust bundle (PEM path) for this account."
@@ -296,6 +301,8 @@ class SyncRun(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
     trigger = models.CharField(max_length=32, default="command")
+    # The Celery task that ran it: a redelivered task closes the run its lost worker left.
+    task_id = models.CharField(max_length=64, blank=True, db_index=True)
     error = models.TextField(blank=True)
     instances_seen = models.PositiveIntegerField(default=0)
     created = models.PositiveIntegerField(default=0)

@@ -6,12 +6,15 @@ import logging
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from common.as_code import EntryError, EntrySchema, check_entry, upsert_by_name
 from common.normalise import TLS_PARAMETERS, normalise_parameter
+from common.queues import DEFAULT_ZONE, validate_zone_name
 from inventory.facts import InstanceFact, RegionInventory, SourceError
 from inventory.models import (
     CACertificate,
@@ -122,13 +125,16 @@ def sync_account(
     trigger: str = "command",
     progress: Progress | None = None,
     source=None,
+    task_id: str = "",
 ) -> SyncRun:
     """Read every region of an account and write what it holds.
 
     A region that fails keeps its earlier data and records why; the other regions go on.
     """
     notify = progress or (lambda *a, **k: None)
-    run = SyncRun.objects.create(account=account, started_at=timezone.now(), trigger=trigger)
+    run = SyncRun.objects.create(
+        account=account, started_at=timezone.now(), trigger=trigger, task_id=task_id
+    )
     outcomes: list[RegionOutcome] = []
     try:
         source = source or source_for(account)
@@ -171,6 +177,34 @@ def sync_account(
                 warnings=outcome.warnings,
             )
     return _account_done(notify, _finish(run, outcomes))
+
+
+def record_sync_failure(
+    account: CloudAccount, error: str, *, trigger: str, task_id: str = ""
+) -> SyncRun:
+    """A sync that could not start (e.g. regions not discoverable), recorded as failed."""
+    run = SyncRun.objects.create(
+        account=account, started_at=timezone.now(), trigger=trigger, task_id=task_id
+    )
+    return _finish(run, [], error=error)
+
+
+def abandon_sync_runs(
+    *, reason: str, task_id: str = "", started_before: datetime | None = None
+) -> int:
+    """Close runs a dead worker or process left `running` as failed; returns how many.
+
+    Nothing of theirs needs undoing: each region is written in one transaction, so a run
+    that died kept only whole regions. Without this they would look in progress forever.
+    """
+    if not task_id and started_before is None:
+        raise ValueError("name the task or a start time: every running run is not abandoned")
+    runs = SyncRun.objects.filter(status=SyncRun.Status.RUNNING)
+    if task_id:
+        runs = runs.filter(task_id=task_id)
+    if started_before is not None:
+        runs = runs.filter(started_at__lt=started_before)
+    return runs.update(status=SyncRun.Status.FAILED, error=reason, finished_at=timezone.now())
 
 
 def _account_done(notify: Progress, run: SyncRun) -> SyncRun:
@@ -497,6 +531,10 @@ def validate_account_entry(index: int, entry: dict) -> dict:
         raise EntryError(f"{where} ({name}): provider must be one of {', '.join(Provider.values)}")
     if entry.get("protocol", "https") not in CloudAccount.Protocol.values:
         raise EntryError(f"{where} ({name}): protocol must be https or http")
+    try:
+        validate_zone_name(entry.get("network_zone", DEFAULT_ZONE))
+    except ValidationError as exc:
+        raise EntryError(f"{where} ({name}): {exc.messages[0]}") from None
     return {**entry, "name": name, "regions": list(dict.fromkeys(entry.get("regions", [])))}
 
 

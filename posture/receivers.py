@@ -16,8 +16,11 @@ log = logging.getLogger(__name__)
 def on_sync_finished(sender, run=None, account=None, **kwargs):
     if account is None:
         return
+    # Only the regions the run read: queued syncs run one region per task, and evaluating
+    # the whole account after each would repeat the work once per region.
+    regions = list(run.regions.values_list("region", flat=True)) if run is not None else []
     try:
-        evaluate_account(account)
+        evaluate_account(account, regions=regions)
     except Exception:
         log.exception("posture evaluation after the sync of %s failed", account.name)
 

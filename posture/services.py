@@ -69,9 +69,14 @@ def evaluate_instances(
     return outcome
 
 
-def evaluate_account(account: CloudAccount, *, now: datetime | None = None) -> EvaluationOutcome:
-    ids = DBInstance.objects.filter(ACTIVE, account=account).values_list("pk", flat=True)
-    return evaluate_instances(list(ids), now=now)
+def evaluate_account(
+    account: CloudAccount, *, regions: list[str] | None = None, now: datetime | None = None
+) -> EvaluationOutcome:
+    """Every endpoint of the account, or of these regions only (what one sync wrote)."""
+    instances = DBInstance.objects.filter(ACTIVE, account=account)
+    if regions:
+        instances = instances.filter(region__in=regions)
+    return evaluate_instances(list(instances.values_list("pk", flat=True)), now=now)
 
 
 def evaluate_all(*, now: datetime | None = None) -> EvaluationOutcome:

@@ -1,6 +1,10 @@
-"""Shared fixtures: the real MariaDB fleet, and the marker that selects database tests."""
+"""Shared fixtures: the real MariaDB fleet, a moto server, and the database test marker."""
 
 from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -36,3 +40,22 @@ def tls_fleet(tmp_path_factory):
     fleet.bundle_path = bundle
     with fleet:
         yield fleet
+
+
+@pytest.fixture(scope="session")
+def moto_url():
+    """`python -m fleet.moto_server` on a free loopback port, for tests whose subprocesses
+    (workers, management commands) sync from it; `fleet.moto_server.reset` empties it."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "fleet.moto_server", "--port", "0"],
+        cwd=Path(__file__).resolve().parent.parent,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        url = process.stdout.readline().strip()
+        assert url.startswith("http://127.0.0.1:"), url
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

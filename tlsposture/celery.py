@@ -8,10 +8,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tlsposture.settings")
 
 app = Celery("tlsposture")
 app.config_from_object("django.conf:settings", namespace="CELERY")
+# Tasks live in each app's tasks.py; the beat schedule comes from settings
+# (CELERY_BEAT_SCHEDULE, built from tlsposture/schedule.py).
 app.autodiscover_tasks()
-
-# Frequent on purpose: each subscription is sent once per period however often this runs,
-# so the interval only bounds how late after local midnight a digest goes out.
-app.conf.beat_schedule = {
-    "send-due-digests": {"task": "notifications.send_due_digests", "schedule": 15 * 60},
-}

@@ -1,5 +1,6 @@
 """Small, strict readers for settings that come from the environment."""
 
+import json
 import os
 
 from django.core.exceptions import ImproperlyConfigured
@@ -47,3 +48,43 @@ def env_float(name: str, default: float) -> float:
 def env_list(name: str, default: str = "") -> list[str]:
     raw = os.environ.get(name, default)
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in `90`, `90s`, `15m`, `6h` or `1d`."""
+    value = text.strip().lower()
+    unit = _DURATION_UNITS.get(value[-1:]) if value else None
+    number = value[:-1] if unit else value
+    try:
+        seconds = float(number) * (unit or 1)
+    except ValueError:
+        raise ValueError(f"not a duration: {text!r} (e.g. 90s, 15m, 6h, 1d)") from None
+    if seconds <= 0:
+        raise ValueError(f"a duration must be positive, got {text!r}")
+    return seconds
+
+
+def env_duration(name: str, default: str) -> float:
+    """Seconds, written as `90`, `90s`, `15m`, `6h` or `1d`."""
+    raw = os.environ.get(name, "").strip() or default
+    try:
+        return parse_duration(raw)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name}: {exc}") from None
+
+
+def env_json_object(name: str) -> dict:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return {}
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        # The value is not repeated: transport options may carry a password.
+        raise ImproperlyConfigured(f"{name} must be a JSON object") from None
+    if not isinstance(value, dict):
+        raise ImproperlyConfigured(f"{name} must be a JSON object")
+    return value

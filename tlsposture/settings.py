@@ -9,7 +9,16 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from tlsposture.env import env_bool, env_float, env_int, env_list, env_str
+from tlsposture.env import (
+    env_bool,
+    env_duration,
+    env_float,
+    env_int,
+    env_json_object,
+    env_list,
+    env_str,
+)
+from tlsposture.schedule import beat_schedule
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("TLSPOSTURE_DATA_DIR", str(BASE_DIR / "var")))
@@ -42,6 +51,8 @@ INSTALLED_APPS = [
     "posture",
     "notifications",
     "dashboard",
+    # The project package: run_scheduler and the schedule span every app above.
+    "tlsposture",
 ]
 
 MIDDLEWARE = [
@@ -147,14 +158,32 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "tlsposture@localhost")
 # Absolute base for links in e-mails and reports, e.g. https://tlsposture.example.com
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 
-# Celery: optional. Without a broker, commands run the same services in-process.
+# Celery: optional. Without a broker, commands and run_scheduler do the same work in-process.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
 CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND") or None
+# Outcomes live in SyncRun/CheckRun rows; a result backend would only duplicate them.
+CELERY_TASK_IGNORE_RESULT = CELERY_RESULT_BACKEND is None
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_TASK_DEFAULT_QUEUE = "tlsposture"
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 25 * 60)
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 30 * 60)
+# Redis hands a message nobody acknowledged to another worker after visibility_timeout:
+# it must outlast the hard time limit, or a slow but healthy task would run twice.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_TASK_TIME_LIMIT + 10 * 60,
+    **env_json_object("CELERY_BROKER_TRANSPORT_OPTIONS"),
+}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A lost broker connection gives acks_late messages back anyway: stop their tasks rather
+# than finish them a second time next to the redelivered copy.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+# Workers log through LOGGING below (botocore held at WARNING), not Celery's own setup.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TIMEZONE = "UTC"
+# What runs how often: one table (tlsposture/schedule.py) for beat and run_scheduler.
+CELERY_BEAT_SCHEDULE = beat_schedule()
 
 # Checker defaults (see DESIGN.md "Checker rules").
 TLSPOSTURE = {
@@ -179,6 +208,13 @@ TLSPOSTURE = {
     "CLOUD_API_READ_TIMEOUT": env_float("TLSPOSTURE_CLOUD_API_READ_TIMEOUT", 30.0),
     # Alibaba has no batch calls: threads per region for the three per-instance calls.
     "ALIYUN_INSTANCE_WORKERS": env_int("TLSPOSTURE_ALIYUN_INSTANCE_WORKERS", 4),
+    # Queued checks: endpoints per task (one zone each), so a lost worker redoes few.
+    "CHECK_BATCH_SIZE": env_int("TLSPOSTURE_CHECK_BATCH_SIZE", 50),
+    # A sync or check run still `running` after this was left by a dead process: the
+    # janitor closes it as failed. Longer than any task may run (the hard time limit).
+    "RUN_ABANDONED_AFTER": env_duration(
+        "TLSPOSTURE_RUN_ABANDONED_AFTER", f"{2 * CELERY_TASK_TIME_LIMIT}s"
+    ),
 }
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")

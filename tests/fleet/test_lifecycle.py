@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
 import time
 from pathlib import Path
 
+import pymysql
 import pytest
 
 from fleet.certs import make_ca, make_server_cert
-from fleet.mariadb import Fleet, ServerSpec
+from fleet.mariadb import Fleet, FleetError, ServerSpec, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -89,3 +91,47 @@ def test_many_servers_start_in_parallel_within_seconds(tmp_path):
         assert all(s.query("SELECT @@have_ssl")[0][0] == "YES" for s in fleet)
     # Generous bound: this records that start-up is parallel, not a benchmark.
     assert elapsed < 30, f"six servers took {elapsed:.1f}s"
+
+
+def test_a_kept_data_directory_outlives_a_restart_and_takes_new_passwords(tmp_path):
+    port = free_port()
+    spec = ServerSpec("kept", port=port)
+    with Fleet([spec], base_dir=tmp_path, keep_data=True) as fleet:
+        first = fleet["kept"]
+        assert first.port == port
+        first.query("CREATE DATABASE kept_between_runs")
+        old_password = first.checker.password
+    with Fleet([spec], base_dir=tmp_path, keep_data=True) as fleet:
+        second = fleet["kept"]
+        assert second.port == port
+        assert ("kept_between_runs",) in second.query("SHOW DATABASES")
+
+        def login(password: str):
+            return pymysql.connect(
+                host="127.0.0.1", port=port, user="tlsposture", password=password, connect_timeout=2
+            )
+
+        with login(second.checker.password) as conn, conn.cursor() as cur:
+            cur.execute("SELECT CURRENT_USER()")
+            assert cur.fetchone()[0] == "tlsposture@%"
+        with pytest.raises(pymysql.err.OperationalError) as refused:
+            login(old_password)
+        assert refused.value.args[0] == 1045  # access denied: the old password is gone
+
+
+def test_a_server_listens_on_the_loopback_address_it_is_given(tmp_path):
+    specs = [ServerSpec("elsewhere", host="127.0.0.3")]
+    with Fleet(specs, base_dir=tmp_path) as fleet:
+        server = fleet["elsewhere"]
+        assert server.host == "127.0.0.3"
+        socket.create_connection(("127.0.0.3", server.port), timeout=5).close()
+        with pytest.raises(OSError):
+            socket.create_connection(("127.0.0.1", server.port), timeout=5).close()
+
+
+def test_a_server_refuses_an_address_beyond_loopback(tmp_path):
+    with (
+        pytest.raises(FleetError, match="loopback only"),
+        Fleet([ServerSpec("public", host="192.0.2.10")], base_dir=tmp_path),
+    ):
+        pass

@@ -13,7 +13,7 @@ import boto3
 import pytest
 from django.core.management import call_command
 
-from fleet.moto_server import reset, seed
+from fleet.moto_server import reset, seed, seed_random
 from inventory.facts import SourceError
 from inventory.models import DBInstance
 from inventory.sources.aws import AwsSource
@@ -164,3 +164,19 @@ def test_an_imported_account_assumes_its_role_through_the_endpoint_url(server, t
     assert DBInstance.objects.get().resource_id == (
         "arn:aws:rds:eu-west-1:222222222222:db:audit-db"
     )
+
+
+def test_a_seeded_generator_builds_the_same_endpoint_names_again(server):
+    def cluster_endpoint() -> str:
+        reset(server)
+        seed_random(server, 1129)
+        rds = boto3.client("rds", region_name="eu-west-1", endpoint_url=server)
+        return rds.create_db_cluster(
+            DBClusterIdentifier="ledger",
+            Engine="aurora-mysql",
+            MasterUsername="admin",
+            MasterUserPassword="not-a-secret-1",
+        )["DBCluster"]["Endpoint"]
+
+    first = cluster_endpoint()
+    assert first.startswith("ledger.cluster-") and first == cluster_endpoint()

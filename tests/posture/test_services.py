@@ -153,6 +153,23 @@ def test_sync_finished_triggers_evaluation_of_the_account(clock, account):
     assert posture.grade == "C" and posture.evaluated_at == NOW
 
 
+def test_a_sync_of_one_region_evaluates_that_region_only(clock, account):
+    sync(account, instance_fact("orders-db"))  # us-east-1, written without a sync run
+
+    class OtherRegionCloud:
+        def regions(self):
+            return ["eu-west-1"]
+
+        def fetch_region(self, region):
+            fact = instance_fact("billing-db", resource_id="arn:aws:rds:eu-west-1:1:db:billing")
+            return RegionInventory(region, (fact,))
+
+    sync_account(account, ["eu-west-1"], source=OtherRegionCloud())
+    assert list(InstancePosture.objects.values_list("instance__identifier", flat=True)) == [
+        "billing-db"
+    ]
+
+
 def test_check_finished_triggers_evaluation_of_those_instances(clock, account):
     sync(account, instance_fact("orders-db"), instance_fact("billing-db"))
     db = instance(account, "orders-db")

@@ -1,5 +1,6 @@
-"""`manage.py check_tls [--all | --instance ID ...] [--workers N]`: probe and log in, store
-one observation per endpoint."""
+"""`manage.py check_tls [--all | --instance ID ...] [--workers N] [--queue]`: probe and log
+in, store one observation per endpoint. With --queue the endpoints go, in batches, to the
+Celery workers of each account's network zone instead, and the command returns once queued."""
 
 import time
 
@@ -7,6 +8,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from checker.services import Progress, run_checks
 from checker.targets import UnknownInstance, checkable_instances, find_instances
+from checker.tasks import enqueue_checks
+from common.queues import BrokerNotConfigured
 
 
 class Command(BaseCommand):
@@ -22,6 +25,12 @@ class Command(BaseCommand):
             help="a primary key, an identifier or account/identifier (repeatable)",
         )
         parser.add_argument("--workers", type=int, help="concurrent checks (TLSPOSTURE_WORKERS)")
+        parser.add_argument(
+            "--queue",
+            action="store_true",
+            help="queue batches for the Celery workers of each account's zone "
+            "(needs CELERY_BROKER_URL) instead of checking in this process",
+        )
 
     def handle(self, *args, **options):
         if options["workers"] is not None and options["workers"] < 1:
@@ -39,6 +48,8 @@ class Command(BaseCommand):
         if not instances:
             self.stdout.write("nothing to check: no active instance with an endpoint")
             return
+        if options["queue"]:
+            return self._enqueue(instances)
         interactive = self.stdout.isatty()
         started = time.monotonic()
         run = run_checks(
@@ -49,6 +60,16 @@ class Command(BaseCommand):
         if interactive:
             self.stdout.write("")
         self._summary(run, time.monotonic() - started)
+
+    def _enqueue(self, instances) -> None:
+        try:
+            batches = enqueue_checks(instances)
+        except BrokerNotConfigured as exc:
+            raise CommandError(str(exc)) from None
+        for queue in dict.fromkeys(b.queue for b in batches):
+            mine = [b for b in batches if b.queue == queue]
+            endpoints = sum(b.endpoints for b in mine)
+            self.stdout.write(f"queued {endpoints} endpoint(s) in {len(mine)} batch(es) on {queue}")
 
     def _show_progress(self, progress: Progress) -> None:
         line = (

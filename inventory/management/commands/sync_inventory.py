@@ -2,12 +2,17 @@
 
 Exits non-zero when an account or a region failed, naming each; the other regions and
 accounts are synced all the same. On a terminal one status line shows progress.
+
+With --queue the work goes to the Celery workers of each account's network zone instead
+(one task per account and region) and the command returns once it is queued.
 """
 
 from django.core.management.base import BaseCommand, CommandError
 
+from common.queues import BrokerNotConfigured
 from inventory.models import CloudAccount
 from inventory.services import sync_accounts
+from inventory.tasks import enqueue_sync
 
 
 class Command(BaseCommand):
@@ -19,6 +24,12 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--region", action="append", default=[], metavar="R", help="only this region"
+        )
+        parser.add_argument(
+            "--queue",
+            action="store_true",
+            help="queue the work for the Celery workers of each account's zone "
+            "(needs CELERY_BROKER_URL) instead of syncing in this process",
         )
 
     def handle(self, *args, **options):
@@ -32,6 +43,8 @@ class Command(BaseCommand):
         if not accounts:
             self.stdout.write("no enabled accounts to sync (see `manage.py import_accounts`)")
             return
+        if options["queue"]:
+            return self._enqueue(accounts, options["region"] or None)
         progress = _Progress(self.stdout, len(accounts))
         runs = sync_accounts(accounts, options["region"] or None, progress=progress)
         progress.close()
@@ -49,6 +62,15 @@ class Command(BaseCommand):
             failures += [f"{run.account.name}/{r.region}: {r.error}" for r in regions if r.error]
         if failures:
             raise CommandError("sync failed for " + "; ".join(failures))
+
+    def _enqueue(self, accounts, regions):
+        try:
+            queued = enqueue_sync(accounts, regions)
+        except BrokerNotConfigured as exc:
+            raise CommandError(str(exc)) from None
+        for item in queued:
+            what = item.region or "regions to be discovered by the zone's worker"
+            self.stdout.write(f"queued {item.account}: {what} on {item.queue}")
 
 
 class _Progress:
