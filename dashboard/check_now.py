@@ -1,9 +1,11 @@
 """ "Check now" on the instance page: one endpoint checked off the request thread.
 
 A check takes seconds (up to TARGET_DEADLINE), far too long for a request. The press
-starts it on a small bounded thread pool and returns at once; the page then polls
-`progress()` until the new observation has arrived and posture has re-evaluated it (the
-checker announces `check_finished`, posture listens).
+hands it on and returns at once: to a small thread pool of this process, or — when a Celery
+broker is configured — to the queue of the account's network zone, because a private
+endpoint is reachable only by that zone's workers, not necessarily by the web server. The
+page then polls `progress()` until the new observation has arrived and posture has
+re-evaluated it (the checker announces `check_finished`, posture listens).
 
 Presses are deduplicated per endpoint through the cache: `cache.add` is atomic, so while
 one check of an endpoint runs, further presses (double clicks, a colleague) join it
@@ -26,6 +28,7 @@ from django.utils import timezone
 
 from checker.services import run_checks
 from checker.targets import checkable_instances
+from checker.tasks import enqueue_checks
 from common.timeutil import iso_z, parse_iso
 from inventory.models import DBInstance
 
@@ -66,17 +69,21 @@ def request_check(instance: DBInstance) -> CheckRequest:
     """Start a check of this endpoint unless one is already running."""
     now = timezone.now()
     key = _key(instance.pk)
-    timeout = _patience().total_seconds()
-    if not cache.add(key, {"state": RUNNING, "since": iso_z(now)}, timeout=timeout):
+    running = {"state": RUNNING, "since": iso_z(now)}
+    if not cache.add(key, running, timeout=_patience().total_seconds()):
         current = cache.get(key) or {}
-        if current.get("state") == RUNNING:
-            return CheckRequest(False, parse_iso(current.get("since")) or now)
-        cache.set(key, {"state": RUNNING, "since": iso_z(now)}, timeout=timeout)
+        since = parse_iso(current.get("since"))
+        # A queued check's worker cannot clear the mark; its result arriving does.
+        if current.get("state") == RUNNING and since and not _arrived(instance, since):
+            return CheckRequest(False, since)
+        cache.set(key, running, timeout=_patience().total_seconds())
     try:
-        _executor().submit(_run, instance.pk)
-    except RuntimeError:  # the pool is shutting down with the process
-        cache.delete(key)
-        raise
+        _dispatch(instance.pk)
+    except NotCheckable as exc:
+        _failed(instance.pk, str(exc))
+    except Exception as exc:
+        log.exception("check now of endpoint %s could not be started", instance.pk)
+        _failed(instance.pk, type(exc).__name__)
     return CheckRequest(True, now)
 
 
@@ -84,30 +91,47 @@ class NotCheckable(Exception):
     """The endpoint has no address, is gone, or its account is disabled."""
 
 
+def _checkable(instance_id: int) -> list[DBInstance]:
+    instances = list(checkable_instances().filter(pk=instance_id))
+    if not instances:
+        raise NotCheckable("not checkable: no endpoint address, gone, or account disabled")
+    return instances
+
+
+def _dispatch(instance_id: int) -> None:
+    """The one place that decides where the check runs."""
+    if settings.CELERY_BROKER_URL:
+        enqueue_checks(_checkable(instance_id), trigger="dashboard")
+    else:
+        _executor().submit(_run, instance_id)
+
+
+def _failed(instance_id: int, error: str) -> None:
+    # Only our own words or an exception's type: messages of lower layers may name hosts
+    # or paths, and are never shown raw.
+    cache.set(_key(instance_id), {"state": FAILED, "error": error}, timeout=300)
+
+
 def _run(instance_id: int) -> None:
-    key = _key(instance_id)
+    """In the pool: the checker's batch service for one endpoint. It stores the
+    Observation and announces check_finished; posture re-evaluates."""
     close_old_connections()
     try:
-        _check_one(instance_id)
+        run_checks(_checkable(instance_id), workers=1, trigger="dashboard")
     except NotCheckable as exc:
-        cache.set(key, {"state": FAILED, "error": str(exc)}, timeout=300)
+        _failed(instance_id, str(exc))
     except Exception as exc:
         log.exception("check now of endpoint %s failed", instance_id)
-        # The type only: messages of lower layers may name hosts or paths, never shown raw.
-        cache.set(key, {"state": FAILED, "error": type(exc).__name__}, timeout=300)
+        _failed(instance_id, type(exc).__name__)
     else:
-        cache.delete(key)
+        cache.delete(_key(instance_id))
     finally:
         connection.close()
 
 
-def _check_one(instance_id: int) -> None:
-    """The one place that runs a check: the checker's batch service, for one endpoint. It
-    stores the Observation and announces check_finished; posture re-evaluates."""
-    instances = list(checkable_instances().filter(pk=instance_id))
-    if not instances:
-        raise NotCheckable("not checkable: no endpoint address, gone, or account disabled")
-    run_checks(instances, workers=1, trigger="dashboard")
+def _arrived(instance: DBInstance, since: datetime) -> bool:
+    state = getattr(instance, "check_state", None)
+    return bool(state and state.last_checked and state.last_checked >= since)
 
 
 @dataclass(frozen=True)
@@ -135,12 +159,11 @@ def progress(instance: DBInstance, since: datetime, now: datetime | None = None)
     `since` is stored and posture has evaluated it (or nothing is running any more)."""
     now = now or timezone.now()
     current = cache.get(_key(instance.pk)) or {}
-    state = instance.check_state if hasattr(instance, "check_state") else None
-    checked = state.last_checked if state else None
-    arrived = checked is not None and checked >= since
-    if arrived:
+    if _arrived(instance, since):
         posture = getattr(instance, "posture", None)
-        evaluated = posture is not None and posture.evaluated_at >= checked
+        evaluated = (
+            posture is not None and posture.evaluated_at >= instance.check_state.last_checked
+        )
         if evaluated or current.get("state") != RUNNING:
             return Progress("done", since)
     if current.get("state") == FAILED:
