@@ -1,9 +1,32 @@
-from django.urls import path
+from django.urls import path, register_converter
 
-from dashboard import views
+from dashboard.views import certificates, check, findings, instances, overview, runs
+
+
+class ExportFormat:
+    regex = "csv|xlsx|json"
+
+    def to_python(self, value):
+        return value
+
+    def to_url(self, value):
+        return value
+
+
+register_converter(ExportFormat, "export")
 
 app_name = "dashboard"
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", overview.home, name="home"),
+    path("instances/", instances.instance_list, name="instances"),
+    path("instances/export.<export:fmt>", instances.instance_export, name="instances-export"),
+    path("instances/<int:pk>/", instances.instance_detail, name="instance"),
+    path("instances/<int:pk>/check/", check.check_now_start, name="check-now"),
+    path("instances/<int:pk>/check/status/", check.check_now_status, name="check-status"),
+    path("certificates/", certificates.certificates, name="certificates"),
+    path("findings/", findings.finding_list, name="findings"),
+    path("findings/export.<export:fmt>", instances.finding_export, name="findings-export"),
+    path("findings/<str:finding_id>/", findings.finding_detail, name="finding"),
+    path("runs/", runs.runs, name="runs"),
 ]

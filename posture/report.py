@@ -1,22 +1,23 @@
-"""The fleet report (DESIGN.md "Interfaces"): one row per endpoint, as JSON or CSV.
+"""The fleet report (DESIGN.md "Interfaces"): one row per endpoint, as JSON, CSV or XLSX.
 
-`report_rows()` is shared by `posture_report`, the JSON export and the CSV/XLSX exports. It
-reads the stored evaluation (InstancePosture, open Findings, TargetState) in a fixed number
-of queries, whatever the number of endpoints. Unknown values are null, never guessed; the
-`unknown` map says why each null is null.
+`report_row()` is shared by `posture_report`, the dashboard's instance list and its JSON,
+CSV and XLSX exports. Rows read the stored evaluation (InstancePosture, open Findings,
+TargetState) in a fixed number of queries per chunk, whatever the number of endpoints, and
+`iter_report_rows()` keeps only one chunk in memory. Unknown values are null, never
+guessed; the `unknown` map says why each null is null.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
+from collections.abc import Iterator
 from datetime import datetime
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
+from common.tabular import Column, csv_lines, json_document
 from common.timeutil import iso_z
 from inventory.models import DBInstance
 from posture.catalogue import NO_EVIDENCE, grade_rank, severity_rank
@@ -49,6 +50,9 @@ ROW_KEYS = (
 FINDING_KEYS = ("id", "severity", "evidence", "remediation")
 CSV_COLUMNS = (*[k for k in ROW_KEYS if k not in ("findings", "unknown")], "finding_ids")
 NEVER_CHECKED = "never"
+REPORT_ORDER = ("account__name", "region", "identifier", "pk")
+# Endpoints per database round trip when streaming: bounds memory, not query count per row.
+CHUNK_SIZE = 500
 
 
 def _related(instance: DBInstance, name: str):
@@ -58,18 +62,53 @@ def _related(instance: DBInstance, name: str):
         return None
 
 
+_UNREAD = (
+    "details",
+    "lookup_errors",
+    "tags",
+    "posture__undetermined",
+    "posture__a_plus_blockers",
+    "posture__finding_ids",
+)
+
+
+def with_report_relations(
+    instances: QuerySet[DBInstance], *, detail: bool = True
+) -> QuerySet[DBInstance]:
+    """What `report_row()` reads, fetched with the endpoints. Without `detail` the open
+    findings come without evidence and remediation (ids and severities are enough for CSV)."""
+    open_findings = Finding.objects.filter(resolved_at__isnull=True)
+    if not detail:
+        open_findings = open_findings.only("instance_id", "finding_id", "severity")
+    return (
+        instances.select_related("account", "posture", "check_state")
+        # JSON a row never reads: decoding it is most of the cost of a large export.
+        .defer(*_UNREAD)
+        .prefetch_related(Prefetch("findings", queryset=open_findings, to_attr="open_list"))
+    )
+
+
 def report_rows(instances: QuerySet[DBInstance]) -> list[dict]:
     """Report rows for these endpoints, in account / region / identifier order."""
-    open_findings = Finding.objects.filter(resolved_at__isnull=True)
-    queryset = (
-        instances.select_related("account", "posture", "check_state")
-        .prefetch_related(Prefetch("findings", queryset=open_findings, to_attr="open_list"))
-        .order_by("account__name", "region", "identifier", "pk")
-    )
-    return [_row(instance) for instance in queryset]
+    queryset = with_report_relations(instances).order_by(*REPORT_ORDER)
+    return [report_row(instance) for instance in queryset]
 
 
-def _row(instance: DBInstance) -> dict:
+def iter_report_rows(
+    instances: QuerySet[DBInstance], *, detail: bool = True, chunk_size: int = CHUNK_SIZE
+) -> Iterator[dict]:
+    """Report rows one chunk of endpoints at a time, in the queryset's order (the report's
+    order when it has none)."""
+    if not instances.ordered:
+        instances = instances.order_by(*REPORT_ORDER)
+    queryset = with_report_relations(instances, detail=detail)
+    for instance in queryset.iterator(chunk_size=chunk_size):
+        yield report_row(instance, detail=detail)
+
+
+def report_row(instance: DBInstance, *, detail: bool = True) -> dict:
+    """One endpoint's row of the report schema; `instance` comes from
+    `with_report_relations()`. Without `detail`, findings carry only id and severity."""
     posture = _related(instance, "posture")
     state = _related(instance, "check_state")
     last_checked = state.last_checked if state else None
@@ -104,6 +143,8 @@ def _row(instance: DBInstance) -> dict:
                 "evidence": f.evidence,
                 "remediation": f.remediation,
             }
+            if detail
+            else {"id": f.finding_id, "severity": f.severity}
             for f in findings
         ],
         "unknown": unknown,
@@ -121,28 +162,46 @@ def render_json(report: dict) -> str:
     return json.dumps(report, indent=2, ensure_ascii=False) + "\n"
 
 
-def _cell(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list):
-        return " ".join(str(v) for v in value)
-    return str(value)
+def report_json(instances: QuerySet[DBInstance], *, now: datetime | None = None) -> Iterator[str]:
+    """`render_json(build_report(instances))`, one endpoint at a time."""
+    head = {"generated_at": iso_z(now or timezone.now())}
+    return json_document(head, "instances", iter_report_rows(instances))
+
+
+def _key(key: str):
+    return lambda row: row[key]
+
+
+def _finding_ids(row: dict) -> list[str]:
+    return [f["id"] for f in row["findings"]]
+
+
+# The flat table of the report: its scalar columns, lists space-separated, then finding ids.
+REPORT_COLUMNS: tuple[Column, ...] = tuple(
+    Column(key, key.replace("_", " "), _finding_ids if key == "finding_ids" else _key(key))
+    for key in CSV_COLUMNS
+)
+
+
+def report_csv_lines(instances: QuerySet[DBInstance]) -> Iterator[str]:
+    return csv_lines(REPORT_COLUMNS, iter_report_rows(instances, detail=False))
 
 
 def render_csv(rows: list[dict]) -> str:
     """One line per endpoint: the scalar columns, lists space-separated, then finding ids."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for row in rows:
-        cells = [_cell(row[key]) for key in CSV_COLUMNS if key != "finding_ids"]
-        cells.append(" ".join(f["id"] for f in row["findings"]))
-        writer.writerow(cells)
-    return buffer.getvalue()
+    return "".join(csv_lines(REPORT_COLUMNS, rows))
 
 
 def below_grade(rows: list[dict], minimum: str) -> list[dict]:
     """Rows whose grade is worse than `minimum`; `?` (no evidence) is below every minimum."""
     return [row for row in rows if grade_rank(row["grade"]) > grade_rank(minimum)]
+
+
+def endpoints_below(instances: QuerySet[DBInstance], minimum: str) -> list[tuple[str, str]]:
+    """("account/identifier", grade) of each endpoint worse than `minimum`, in report order.
+    One query; an endpoint never evaluated counts as `?`."""
+    rows = instances.order_by(*REPORT_ORDER).values_list(
+        "account__name", "identifier", "posture__grade"
+    )
+    graded = ((f"{account}/{name}", grade or NO_EVIDENCE) for account, name, grade in rows)
+    return [(label, grade) for label, grade in graded if grade_rank(grade) > grade_rank(minimum)]

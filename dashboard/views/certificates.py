@@ -1,0 +1,38 @@
+"""Server certificates and CAs by expiry, a timeline, and the pending rotations."""
+
+from django.utils import timezone
+
+from dashboard import charts, queries
+from dashboard.filtersets import InstanceFilterSet
+from dashboard.listing import render_page, table_listing
+from dashboard.tables import CERTIFICATE_TABLE, report_table_rows
+from posture.report import with_report_relations
+
+ROTATIONS_SHOWN = 20
+
+
+def certificates(request):
+    now = timezone.now()
+    filters = InstanceFilterSet(request.GET)
+    instances = with_report_relations(filters.queryset(), detail=False)
+    listing = table_listing(request, CERTIFICATE_TABLE, instances, rows=report_table_rows)
+    expired, months = queries.expiry_timeline(now)
+    rotations = queries.pending_rotations()
+    context = {
+        "filters": filters,
+        "listing": listing,
+        "expired": expired,
+        "timeline": charts.timeline_chart(
+            "expiry-timeline",
+            "Server certificates expiring and rotations due per month; CAs expiring marked ▲",
+            [
+                charts.TimelineSlot(m.month.strftime("%b %Y"), m.certificates, m.rotations, m.cas)
+                for m in months
+            ],
+        ),
+        "cas": list(queries.cas_in_use()),
+        "rotations": list(rotations[:ROTATIONS_SHOWN]),
+        "rotation_count": rotations.count(),
+    }
+    regions = {"certificate-table": "dashboard/partials/certificate_table.html"}
+    return render_page(request, "dashboard/certificates.html", context, regions=regions)

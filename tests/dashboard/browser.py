@@ -1,0 +1,68 @@
+"""Headless Chromium (Debian's, driven by Playwright) for the browser tests, and where
+their screenshots go: $TLSPOSTURE_ARTIFACTS_DIR/screenshots (default <repo>/artifacts)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def chromium_path() -> str | None:
+    for candidate in ("/usr/bin/chromium", shutil.which("chromium")):
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+def screenshots_dir() -> Path:
+    base = Path(os.environ.get("TLSPOSTURE_ARTIFACTS_DIR") or ROOT / "artifacts")
+    target = base / "screenshots"
+    target.mkdir(parents=True, exist_ok=True)
+    return target
+
+
+@pytest.fixture
+def chromium():
+    """A browser per test. Playwright's sync API keeps an event loop running in this thread
+    while it is open: Django refuses ORM calls then, and would give them a connection of
+    their own that nobody closes. So tests write their data in fixtures that run before
+    this one, and the browser is closed before the test database is flushed."""
+    path = chromium_path()
+    if path is None:
+        pytest.skip("chromium is not installed (Debian package `chromium`)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def screenshot(request):
+    """screenshot(page, "step") → <artifacts>/screenshots/<test>-<step>.png"""
+    directory = screenshots_dir()
+
+    def take(page, step: str) -> Path:
+        path = directory / f"{request.node.name}-{step}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take

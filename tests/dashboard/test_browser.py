@@ -1,0 +1,141 @@
+"""Headless Chromium against the live server: log in, filter, sort and page the instance
+list with HTMX, open an endpoint, the same without JavaScript, and "check now" against a
+real fleet server."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from tests.dashboard.browser import chromium, screenshot  # noqa: F401 - fixtures
+from tests.dashboard.conftest import PASSWORD, build_world
+from tests.dashboard.fleet_endpoint import fleet_endpoint
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def site(live_server, transactional_db):
+    build_world()
+    get_user_model().objects.create_user("dba", password=PASSWORD, is_staff=True)
+    return live_server.url
+
+
+def _log_in(page, site: str, next_path: str = "/") -> None:
+    page.goto(site + next_path)
+    assert "/login/" in page.url  # every page asks for a login first
+    page.fill("#id_username", "dba")
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(re.escape(site + next_path) + "$"))
+
+
+def _rows(page) -> list[str]:
+    return page.locator("#instance-table tbody td.col-identifier a").all_inner_texts()
+
+
+def test_filter_sort_page_and_open_an_endpoint_with_htmx(site, chromium, screenshot):  # noqa: F811
+    context = chromium.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    try:
+        _log_in(page, site, "/instances/")
+        assert len(_rows(page)) == 6
+        screenshot(page, "1-instances")
+
+        with page.expect_response(
+            lambda r: "grade=C" in r.url and r.request.headers.get("hx-request")
+        ):
+            page.select_option("#id_grade", "C")
+        page.wait_for_function("document.querySelectorAll('#instance-table tbody tr').length === 3")
+        assert sorted(_rows(page)) == ["expiring-db", "legacy-db", "rm-orders"]
+        assert page.url.endswith("/instances/?grade=C")  # the URL holds the state
+        assert page.locator("#id_grade").input_value() == "C"
+
+        with page.expect_response(
+            lambda r: "sort=-identifier" in r.url or "sort=identifier" in r.url
+        ):
+            page.click("#instance-table th a:has-text('Endpoint')")
+        page.wait_for_function("document.querySelector('#instance-table th[aria-sort]') !== null")
+        assert _rows(page) == ["expiring-db", "legacy-db", "rm-orders"]
+        assert "sort=identifier" in page.url and "grade=C" in page.url
+        with page.expect_response(lambda r: "sort=-identifier" in r.url):
+            page.click("#instance-table th a:has-text('Endpoint')")
+        page.wait_for_selector("#instance-table th[aria-sort=descending]")
+        assert _rows(page) == ["rm-orders", "legacy-db", "expiring-db"]
+        screenshot(page, "2-filtered-sorted")
+
+        # The filter form keeps the sort chosen in the table when another filter changes.
+        with page.expect_response(lambda r: "provider=aws" in r.url):
+            page.select_option("#id_provider", "aws")
+        page.wait_for_function("document.querySelectorAll('#instance-table tbody tr').length === 2")
+        assert _rows(page) == ["legacy-db", "expiring-db"]
+        assert "sort=-identifier" in page.url
+
+        page.go_back()  # history works: the previous state comes back
+        page.wait_for_function("document.querySelectorAll('#instance-table tbody tr').length === 3")
+
+        page.click("#instance-table a:has-text('legacy-db')")
+        page.wait_for_selector("h1:has-text('legacy-db')")
+        assert "C — weak" in page.locator("h1").inner_text()
+        assert page.locator("#finding-transport\\.not_enforced pre.remediation").is_visible()
+        screenshot(page, "3-endpoint")
+    finally:
+        context.close()
+
+
+def test_filters_and_paging_work_without_javascript(site, chromium, screenshot):  # noqa: F811
+    context = chromium.new_context(
+        java_script_enabled=False, viewport={"width": 1400, "height": 900}
+    )
+    page = context.new_page()
+    try:
+        _log_in(page, site, "/instances/")
+        page.select_option("#id_enforcement", "not-enforced")
+        page.click("#filters button[type=submit]")
+        page.wait_for_url(re.compile(r"enforcement=not-enforced"))
+        assert sorted(_rows(page)) == ["legacy-db", "rm-orders"]
+        page.click("#instance-table th a:has-text('Grade')")
+        page.wait_for_url(re.compile(r"sort=grade"))
+        assert "enforcement=not-enforced" in page.url
+        screenshot(page, "no-javascript")
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def fleet_instance(site, tls_fleet, monkeypatch):
+    """Written before the browser starts: while Playwright's loop runs in this thread,
+    Django would hand the test another database connection, one nobody closes."""
+    return fleet_endpoint(tls_fleet, monkeypatch)
+
+
+@pytest.mark.fleet
+def test_check_now_shows_the_new_result_when_it_arrives(
+    site,
+    fleet_instance,
+    chromium,  # noqa: F811
+    screenshot,  # noqa: F811
+):
+    instance = fleet_instance
+    context = chromium.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    try:
+        _log_in(page, site, f"/instances/{instance.pk}/")
+        assert "never" in page.locator("#check-status").inner_text()
+        page.click("#check-now")
+        page.wait_for_selector("#check-status:has-text('Checking')")
+        screenshot(page, "1-checking")
+        page.wait_for_selector("#check-status:has-text('New result')", timeout=60_000)
+        status = page.locator("#check-status").inner_text()
+        assert "checked" in status and "grade" in status
+        assert page.url.endswith(f"/instances/{instance.pk}/")  # no reload happened
+        headline = page.locator("#headline-grade").inner_text()
+        assert headline != "? — no evidence" and headline in status  # the heading followed
+        screenshot(page, "2-result")
+        page.click("#check-status a:has-text('Reload the page')")
+        page.wait_for_selector("h3:has-text('Protocol versions')")
+        screenshot(page, "3-evidence")
+    finally:
+        context.close()
