@@ -40,6 +40,7 @@ from checker.session import SessionLimits
 from checker.signals import check_finished
 from checker.targets import plan_endpoints
 from common.as_code import upsert_by_name
+from common.runs import close_abandoned_runs
 
 log = logging.getLogger(__name__)
 
@@ -212,14 +213,9 @@ def abandon_check_runs(
 
     Their observations stay: each was written whole, in its own transaction.
     """
-    if not task_id and started_before is None:
-        raise ValueError("name the task or a start time: every running run is not abandoned")
-    runs = CheckRun.objects.filter(status=CheckRun.Status.RUNNING)
-    if task_id:
-        runs = runs.filter(task_id=task_id)
-    if started_before is not None:
-        runs = runs.filter(started_at__lt=started_before)
-    return runs.update(status=CheckRun.Status.FAILED, error=reason, finished_at=timezone.now())
+    return close_abandoned_runs(
+        CheckRun.objects.all(), reason=reason, task_id=task_id, started_before=started_before
+    )
 
 
 def rotate_stored_passwords() -> tuple[list[str], list[str]]:

@@ -15,6 +15,7 @@ from django.utils import timezone
 from common.as_code import EntryError, EntrySchema, check_entry, upsert_by_name
 from common.normalise import TLS_PARAMETERS, normalise_parameter
 from common.queues import DEFAULT_ZONE, validate_zone_name
+from common.runs import close_abandoned_runs
 from inventory.facts import InstanceFact, RegionInventory, SourceError
 from inventory.models import (
     CACertificate,
@@ -197,14 +198,9 @@ def abandon_sync_runs(
     Nothing of theirs needs undoing: each region is written in one transaction, so a run
     that died kept only whole regions. Without this they would look in progress forever.
     """
-    if not task_id and started_before is None:
-        raise ValueError("name the task or a start time: every running run is not abandoned")
-    runs = SyncRun.objects.filter(status=SyncRun.Status.RUNNING)
-    if task_id:
-        runs = runs.filter(task_id=task_id)
-    if started_before is not None:
-        runs = runs.filter(started_at__lt=started_before)
-    return runs.update(status=SyncRun.Status.FAILED, error=reason, finished_at=timezone.now())
+    return close_abandoned_runs(
+        SyncRun.objects.all(), reason=reason, task_id=task_id, started_before=started_before
+    )
 
 
 def _account_done(notify: Progress, run: SyncRun) -> SyncRun:
