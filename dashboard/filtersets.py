@@ -177,6 +177,10 @@ class InstanceFilterSet:
             )
         if "ca_expires" in values:
             instances = _expiry(instances, "posture__ca_valid_till", values["ca_expires"], now)
+            if values["ca_expires"] == UNKNOWN:
+                # As on the overview: endpoints that name no CA (ApsaraDB, RDS Proxy) have
+                # none to be unknown.
+                instances = instances.exclude(ca_identifier="")
         return instances
 
 

@@ -70,10 +70,13 @@ def severity_counts(instances: QuerySet[DBInstance] | None = None) -> list[tuple
     return [(severity, counts.get(severity, 0)) for severity in SEVERITIES]
 
 
-def _window_counts(field: str, now: datetime) -> dict:
+def _window_counts(field: str, now: datetime, applies: Q | None = None) -> dict:
+    # `applies`: which endpoints have such a certificate at all. An ApsaraDB instance or an
+    # RDS Proxy names no CA in its API; that is "not applicable", not "unknown".
+    unknown = Q(**{f"{field}__isnull": True}) & (applies or Q())
     counts = {
         "expired": Count("pk", filter=Q(**{f"{field}__lte": now})),
-        "unknown": Count("pk", filter=Q(**{f"{field}__isnull": True})),
+        "unknown": Count("pk", filter=unknown),
     }
     for days in EXPIRY_WINDOWS:
         window = Q(**{f"{field}__gt": now, f"{field}__lte": now + timedelta(days=days)})
@@ -87,7 +90,10 @@ def expiry_counts(now: datetime) -> dict[str, dict[str, int]]:
     cert = {
         f"cert_{k}": v for k, v in _window_counts("posture__server_cert_not_after", now).items()
     }
-    ca = {f"ca_{k}": v for k, v in _window_counts("posture__ca_valid_till", now).items()}
+    names_a_ca = ~Q(ca_identifier="")
+    ca = {
+        f"ca_{k}": v for k, v in _window_counts("posture__ca_valid_till", now, names_a_ca).items()
+    }
     totals = DBInstance.objects.filter(ACTIVE).aggregate(**cert, **ca)
     return {
         "cert": {k[5:]: v for k, v in totals.items() if k.startswith("cert_")},

@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from checker.models import CheckRun
 from inventory.models import DBInstance
+from posture.services import evaluate_all
 from tests.dashboard.conftest import add_sync_runs
 from tests.posture.builders import NOW
 
@@ -58,6 +59,21 @@ def test_overview_expiry_windows_and_pending_rotations(viewer_client, world):
     rotation = DBInstance.objects.get(identifier="rotation-db")
     assert f'<a href="/instances/{rotation.pk}/">rotation-db</a>' in html
     assert '<time datetime="2026-12-05T08:00:00Z">2026-12-05</time>' in html
+
+
+def test_an_endpoint_that_names_no_ca_is_not_counted_as_ca_unknown(viewer_client, world):
+    # rm-orders (ApsaraDB) and eu-db name no CA: not applicable, not unknown.
+    html = _html(viewer_client, reverse("dashboard:home"))
+    assert _link_text(html, "/instances/?ca_expires=unknown") == "0"
+    assert _link_text(html, "/instances/?cert_expires=unknown") == "1"  # eu-db
+    listed = _html(viewer_client, "/instances/?ca_expires=unknown")
+    assert "rm-orders" not in listed and "eu-db" not in listed
+    DBInstance.objects.filter(identifier="orders-db").update(
+        ca_identifier="rds-ca-unlisted", ca=None, ca_lookup_error="not listed"
+    )
+    evaluate_all()
+    html = _html(viewer_client, reverse("dashboard:home"))
+    assert _link_text(html, "/instances/?ca_expires=unknown") == "1"
 
 
 def test_stale_data_banner_names_failures_and_old_data(viewer_client, world):
