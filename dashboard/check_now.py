@@ -10,7 +10,7 @@ re-evaluated it (the checker announces `check_finished`, posture listens).
 Presses are deduplicated per endpoint through the cache: `cache.add` is atomic, so while
 one check of an endpoint runs, further presses (double clicks, a colleague) join it
 instead of starting another. With the default per-process cache this holds per process;
-a shared cache (Redis, Memcached, database) makes it hold across processes.
+a shared cache (CACHE_URL=redis://…) makes it hold across processes.
 """
 
 from __future__ import annotations

@@ -104,3 +104,37 @@ def test_default_database_is_sqlite_under_the_data_dir(tmp_path):
 def test_migrations_match_the_models():
     done = _manage("makemigrations", "--check", "--dry-run", DEBUG="1")
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_cache_url_selects_a_shared_redis_cache():
+    # Real Redis on loopback (db 15): two processes see one another's "check now" claims.
+    claim = (
+        "import django; django.setup(); from django.core.cache import cache;"
+        "import sys; key = sys.argv[1]; print(cache.add(key, 1, 30))"
+    )
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tlsposture.settings",
+        "SECRET_KEY": "x" * 60,
+        "CACHE_URL": "redis://127.0.0.1:6379/15",
+    }
+    key = f"tlsposture-test-{secrets.token_hex(6)}"
+    outputs = [
+        subprocess.run(
+            [sys.executable, "-c", claim, key],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        ).stdout.strip()
+        for _ in range(2)
+    ]
+    assert outputs == ["True", "False"]
+
+
+def test_cache_url_must_name_redis():
+    done = _manage("check", SECRET_KEY="x" * 60, CACHE_URL="memcached://127.0.0.1:11211")
+    assert done.returncode != 0
+    assert "CACHE_URL must be a redis:// or rediss:// URL" in done.stderr
