@@ -11,6 +11,7 @@ Pure module: no Django imports.
 from __future__ import annotations
 
 import socket
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -86,7 +87,7 @@ def check_endpoint(endpoint: Endpoint, limits: CheckLimits) -> EndpointResult:
         profile=endpoint.profile,
         credential_source=endpoint.login_source,
     )
-    address, problem = _resolve(endpoint)
+    address, problem = _resolve(endpoint, deadline.timeout(limits.probe.connect_timeout))
     if address is None:
         evidence.probe.error = problem
     else:
@@ -103,15 +104,32 @@ def check_endpoint(endpoint: Endpoint, limits: CheckLimits) -> EndpointResult:
     )
 
 
-def _resolve(endpoint: Endpoint) -> tuple[tuple[str, int] | None, str]:
+def _resolve(endpoint: Endpoint, timeout: float) -> tuple[tuple[str, int] | None, str]:
     """One address for every connection of this check: a round-robin DNS name (an Aurora
-    reader endpoint) would otherwise spread one check over several servers."""
-    try:
-        infos = socket.getaddrinfo(endpoint.dial_host, endpoint.dial_port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as exc:
-        reason = getattr(exc, "strerror", None) or str(exc)
-        return None, f"cannot resolve {endpoint.dial_host}: {reason}"
-    family_sorted = sorted(infos, key=lambda info: info[0] != socket.AF_INET)
+    reader endpoint) would otherwise spread one check over several servers.
+
+    getaddrinfo cannot be interrupted, so it runs in a daemon thread that is abandoned
+    when the resolver does not answer in time: a hung DNS server costs this target its
+    deadline, never the run.
+    """
+    answer: dict = {}
+
+    def lookup():
+        try:
+            answer["infos"] = socket.getaddrinfo(
+                endpoint.dial_host, endpoint.dial_port, type=socket.SOCK_STREAM
+            )
+        except (OSError, UnicodeError) as exc:
+            answer["error"] = getattr(exc, "strerror", None) or str(exc)
+
+    resolver = threading.Thread(target=lookup, name="resolve", daemon=True)
+    resolver.start()
+    resolver.join(timeout)
+    if resolver.is_alive():
+        return None, f"cannot resolve {endpoint.dial_host}: no DNS answer within {timeout:.1f}s"
+    if "error" in answer:
+        return None, f"cannot resolve {endpoint.dial_host}: {answer['error']}"
+    family_sorted = sorted(answer["infos"], key=lambda info: info[0] != socket.AF_INET)
     host, port = family_sorted[0][4][:2]
     return (host, port), ""
 
