@@ -317,7 +317,7 @@ def test_check_tls_command_shows_progress_on_a_terminal(fleet_account):
     out = _Terminal()
     call_command("check_tls", "--all", "--workers", "3", stdout=out)
     text = out.getvalue()
-    assert "\r11/11 checked · " in text and "/s · 5 failed" in text
+    assert "\r\x1b[K11/11 checked · " in text and "/s · 5 failed" in text
     assert "checked 11 endpoint(s) in " in text
 
 

@@ -10,6 +10,7 @@ from checker.services import Progress, run_checks
 from checker.targets import UnknownInstance, checkable_instances, find_instances
 from checker.tasks import enqueue_checks
 from common.queues import BrokerNotConfigured
+from common.terminal import LiveLine
 
 
 class Command(BaseCommand):
@@ -50,15 +51,14 @@ class Command(BaseCommand):
             return
         if options["queue"]:
             return self._enqueue(instances)
-        interactive = self.stdout.isatty()
+        self.live = LiveLine(self.stdout)
         started = time.monotonic()
         run = run_checks(
             instances,
             workers=options["workers"],
-            progress=self._show_progress if interactive else None,
+            progress=self._show_progress if self.live.tty else None,
         )
-        if interactive:
-            self.stdout.write("")
+        self.live.close()
         self._summary(run, time.monotonic() - started)
 
     def _enqueue(self, instances) -> None:
@@ -72,12 +72,10 @@ class Command(BaseCommand):
             self.stdout.write(f"queued {endpoints} endpoint(s) in {len(mine)} batch(es) on {queue}")
 
     def _show_progress(self, progress: Progress) -> None:
-        line = (
-            f"\r{progress.done}/{progress.total} checked · {progress.rate:.1f}/s · "
+        self.live.status(
+            f"{progress.done}/{progress.total} checked · {progress.rate:.1f}/s · "
             f"{progress.failed} failed"
         )
-        self.stdout.write(line, ending="")
-        self.stdout.flush()
 
     def _summary(self, run, seconds: float) -> None:
         counts: dict[str, int] = {}

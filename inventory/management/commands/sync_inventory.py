@@ -10,6 +10,7 @@ With --queue the work goes to the Celery workers of each account's network zone 
 from django.core.management.base import BaseCommand, CommandError
 
 from common.queues import BrokerNotConfigured
+from common.terminal import LiveLine
 from inventory.models import CloudAccount
 from inventory.services import sync_accounts
 from inventory.tasks import enqueue_sync
@@ -77,8 +78,8 @@ class _Progress:
     """Receives sync_account's progress events; a live line on a TTY, plain lines otherwise."""
 
     def __init__(self, out, accounts: int):
-        self.out = out
-        self.tty = hasattr(out, "isatty") and out.isatty()
+        self.live = LiveLine(out)
+        self.tty = self.live.tty
         self.accounts, self.accounts_done = accounts, 0
         self.regions, self.regions_done = 0, 0
         self.instances, self.failures = 0, 0
@@ -104,18 +105,14 @@ class _Progress:
         self._status()
 
     def _status(self):
-        if self.tty:
-            self.out.write(
-                f"\r\x1b[Kaccounts {self.accounts_done}/{self.accounts} · regions "
-                f"{self.regions_done}/{self.regions} · {self.instances} endpoints · "
-                f"{self.failures} failed",
-                ending="",
-            )
-            self.out.flush()
+        self.live.status(
+            f"accounts {self.accounts_done}/{self.accounts} · regions "
+            f"{self.regions_done}/{self.regions} · {self.instances} endpoints · "
+            f"{self.failures} failed"
+        )
 
     def _line(self, text: str):
-        self.out.write(("\r\x1b[K" if self.tty else "") + text)
+        self.live.line(text)
 
     def close(self):
-        if self.tty:
-            self.out.write("")
+        self.live.close()
