@@ -18,7 +18,7 @@ from common.timeutil import iso_z
 from inventory.models import DBInstance
 from posture.catalogue import ENTRIES
 from posture.models import Finding
-from posture.report import CHUNK_SIZE
+from posture.report import CHUNK_SIZE, endpoint_identity
 
 FINDING_ROW_KEYS = (
     "provider",
@@ -66,12 +66,7 @@ def finding_row(finding: Finding) -> dict:
     instance = finding.instance
     entry = ENTRIES.get(finding.finding_id)
     return {
-        "provider": instance.provider,
-        "account": instance.account.name,
-        "region": instance.region,
-        "kind": instance.kind,
-        "identifier": instance.identifier,
-        "endpoint": instance.endpoint or None,
+        **endpoint_identity(instance),
         "id": finding.finding_id,
         "title": entry.title if entry else None,
         "severity": finding.severity,

@@ -106,6 +106,18 @@ def iter_report_rows(
         yield report_row(instance, detail=detail)
 
 
+def endpoint_identity(instance: DBInstance) -> dict:
+    """Which endpoint a row is about: the leading keys of instance and finding rows."""
+    return {
+        "provider": instance.provider,
+        "account": instance.account.name,
+        "region": instance.region,
+        "kind": instance.kind,
+        "identifier": instance.identifier,
+        "endpoint": instance.endpoint or None,
+    }
+
+
 def report_row(instance: DBInstance, *, detail: bool = True) -> dict:
     """One endpoint's row of the report schema; `instance` comes from
     `with_report_relations()`. Without `detail`, findings carry only id and severity."""
@@ -114,15 +126,12 @@ def report_row(instance: DBInstance, *, detail: bool = True) -> dict:
     last_checked = state.last_checked if state else None
     findings = sorted(instance.open_list, key=lambda f: (severity_rank(f.severity), f.finding_id))
     unknown = dict(posture.unknowns) if posture else {"grade": "not evaluated yet"}
+    identity = endpoint_identity(instance)
     return {
-        "provider": instance.provider,
-        "account": instance.account.name,
-        "region": instance.region,
-        "kind": instance.kind,
-        "identifier": instance.identifier,
+        **{key: identity[key] for key in ("provider", "account", "region", "kind", "identifier")},
         "engine": instance.engine,
         "engine_version": instance.engine_version or None,
-        "endpoint": instance.endpoint or None,
+        "endpoint": identity["endpoint"],
         "grade": posture.grade if posture else NO_EVIDENCE,
         "transport_enforced": posture.transport_enforced if posture else None,
         "transport_enforced_source": (posture.transport_enforced_source or None)
