@@ -191,7 +191,10 @@ def _connection(address, login: Login, limits: SessionLimits, deadline: Deadline
             try:
                 conn.connect(sock)
             except pymysql.err.MySQLError as exc:
-                raise _SessionFailed(*_login_failure(exc, cut.is_set())) from None
+                # The socket timeouts are capped by the deadline, so a timeout can win the
+                # race against the guard's cut at the same instant: both mean the deadline.
+                timed_out = cut.is_set() or deadline.expired
+                raise _SessionFailed(*_login_failure(exc, timed_out)) from None
             try:
                 yield conn
             finally:
