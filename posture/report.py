@@ -23,7 +23,8 @@ from inventory.models import DBInstance
 from posture.catalogue import NO_EVIDENCE, grade_rank, severity_rank
 from posture.models import Finding
 
-# The keys of one instance row, in DESIGN.md's order; `unknown` carries the reasons.
+# The keys of one instance row, in DESIGN.md's order plus the ApsaraDB SSL facts; `unknown`
+# carries the reasons.
 ROW_KEYS = (
     "provider",
     "account",
@@ -36,6 +37,9 @@ ROW_KEYS = (
     "grade",
     "transport_enforced",
     "transport_enforced_source",
+    # ApsaraDB's two facts (SSLEnabled, ForceEncryption), never merged; null elsewhere.
+    "ssl_enabled",
+    "ssl_forced",
     "tls_versions_configured",
     "tls_versions_accepted",
     "server_cert_not_after",
@@ -137,6 +141,8 @@ def report_row(instance: DBInstance, *, detail: bool = True) -> dict:
         "transport_enforced_source": (posture.transport_enforced_source or None)
         if posture
         else None,
+        "ssl_enabled": instance.ssl_enabled,
+        "ssl_forced": instance.ssl_forced,
         "tls_versions_configured": posture.tls_versions_configured if posture else None,
         "tls_versions_accepted": posture.tls_versions_accepted if posture else None,
         "server_cert_not_after": iso_z(posture.server_cert_not_after) if posture else None,

@@ -196,6 +196,13 @@ def summarise(view: View) -> Summary:
         unknowns["tls_versions_accepted"] = view.no_live_reason or "no protocol was tested"
     if not not_after.known:
         unknowns["server_cert_not_after"] = not_after.reason
+    pending_unread = facts.lookup_error("pending")
+    if pending_unread:
+        unknowns["pending_rotations"] = pending_unread
+    for fact in ("ssl_enabled", "ssl_forced"):  # ApsaraDB's two facts, when not stated
+        why = facts.lookup_error(fact) or facts.lookup_error("ssl")
+        if getattr(facts, fact) is None and why:
+            unknowns[fact] = why
     ca_valid_till = facts.ca.valid_till if facts.ca else None
     if ca_valid_till is None and facts.kind == "instance" and facts.provider == "aws":
         unknowns["ca_valid_till"] = facts.ca_lookup_error or "the CA's validity is not known"
