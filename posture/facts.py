@@ -90,6 +90,7 @@ class InstanceFacts:
     ssl_endpoint: str = ""
     lookup_errors: tuple[tuple[str, str], ...] = ()  # (what, why) pairs
     synced_at: datetime | None = None  # when a sync last confirmed these facts
+    network_zone: str = ""  # the account's zone: where a checker that reaches it runs
     check: LiveCheck | None = None
     # Findings open before this evaluation, as (finding id, severity).
     open_findings: tuple[tuple[str, str], ...] = ()

@@ -408,6 +408,15 @@ def settle_drift(view: View, evidence: dict) -> str:
     )
 
 
+def supply_missing_evidence(view: View, evidence: dict) -> str:
+    lines = ["The grade cannot vouch for A or A+ until these facts are known:"]
+    lines += [
+        f"- {item['fact']} ({item['why']}): {item['supplied_by']}"
+        for item in evidence.get("missing", [])
+    ]
+    return "\n".join(lines)
+
+
 BUILDERS: dict[str, Callable[[View, dict], str]] = {
     "tls.unavailable": enable_tls,
     "transport.plaintext_login_accepted": enforce_transport,
@@ -438,6 +447,7 @@ BUILDERS: dict[str, Callable[[View, dict], str]] = {
     "config.pending_reboot": reboot,
     "config.drift": settle_drift,
     "proxy.tls_not_required": require_tls_on_proxy,
+    "evidence.incomplete": supply_missing_evidence,
 }
 
 

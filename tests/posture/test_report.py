@@ -100,7 +100,11 @@ def test_json_report_follows_the_documented_schema(fleet):
 
     legacy = rows["legacy-db"]
     assert legacy["grade"] == "C"
-    assert [f["id"] for f in legacy["findings"]] == ["transport.not_enforced"]
+    # Never checked: the API's facts alone never vouch for more than B (DESIGN.md).
+    assert [f["id"] for f in legacy["findings"]] == [
+        "transport.not_enforced",
+        "evidence.incomplete",
+    ]
     assert legacy["findings"][0]["severity"] == "high"
     assert legacy["tls_versions_accepted"] is None
     assert legacy["unknown"]["tls_versions_accepted"] == "never checked"
@@ -116,7 +120,7 @@ def test_csv_report_one_row_per_instance(fleet):
     assert tuple(rows[0]) == CSV_COLUMNS
     by_name = {row["identifier"]: row for row in rows}
     assert len(rows) == 3
-    assert by_name["legacy-db"]["finding_ids"] == "transport.not_enforced"
+    assert by_name["legacy-db"]["finding_ids"] == "transport.not_enforced evidence.incomplete"
     assert by_name["legacy-db"]["transport_enforced"] == "false"
     assert by_name["orders-db"]["tls_versions_accepted"] == "TLSv1.2 TLSv1.3"
     assert by_name["stage-db"]["transport_enforced"] == ""
