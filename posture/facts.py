@@ -51,6 +51,7 @@ class LiveCheck:
     status: str  # ok | unreachable | tls-failed | auth-failed
     reason: str = ""
     evidence: Evidence = field(default_factory=Evidence)
+    observation_id: int | None = None  # which Observation this is (what was evaluated)
 
 
 @dataclass(frozen=True)

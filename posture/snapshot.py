@@ -52,6 +52,7 @@ def _live_check(state) -> LiveCheck | None:
         status=observation.status,
         reason=reason,
         evidence=evidence,
+        observation_id=observation.pk,
     )
 
 

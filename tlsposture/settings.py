@@ -98,6 +98,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"].setdefault(
         "init_command", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
     )
+    # Every transaction takes the write lock when it begins, waiting up to `timeout` for it.
+    # A deferred one reads first and then asks for the lock: when another process wrote in
+    # between, SQLite cannot wait (its snapshot is stale) and answers "database is locked" at
+    # once — an evaluation lost mid-way (issue 13).
+    DATABASES["default"]["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

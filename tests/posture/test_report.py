@@ -43,7 +43,13 @@ DESIGN_ROW_KEYS = {
     "findings",
 }
 # What the report adds to DESIGN.md's schema: why each null is null, ApsaraDB's two SSL facts.
-EXTRA_ROW_KEYS = {"unknown", "ssl_enabled", "ssl_forced"}
+EXTRA_ROW_KEYS = {
+    "unknown",
+    "ssl_enabled",
+    "ssl_forced",
+    "evaluated_at",
+    "evaluation_behind",
+}
 ISO_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 
 
