@@ -177,6 +177,7 @@ class _Loop(threading.Thread):
         self.env, self.args = env, args
         self.stop = threading.Event()
         self.exits: Counter = Counter()
+        self.codes: list[int] = []
         self.output: list[str] = []
         self.seconds: list[float] = []
 
@@ -186,6 +187,7 @@ class _Loop(threading.Thread):
             done = _manage(self.env, *self.args)
             self.seconds.append(time.perf_counter() - started)
             self.exits[done.returncode] += 1
+            self.codes.append(done.returncode)
             self.output.append(done.stdout + done.stderr)
 
 
@@ -236,6 +238,13 @@ def _run(env, args) -> None:
         print(f"  page time: median {pages['ms'][0]:.0f} ms, p95 {pages['ms'][1]:.0f} ms")
     if reader.returncode:
         print(f"  reader failed: {reader.stderr[-2000:]}")
+    for loop in loops:
+        failed = [text for text, code in zip(loop.output, loop.codes, strict=True) if code]
+        if failed:
+            print(f"  {loop.name} failed {len(failed)}x; the last said: {failed[-1][-600:]}")
+    problems = [line for text in outputs for line in text.splitlines() if RETRIED.search(line)]
+    for line in problems[:5]:
+        print(f"  retried: {line[-300:]}")
 
 
 def _behind(env) -> int:

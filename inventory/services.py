@@ -529,6 +529,7 @@ ACCOUNT_SCHEMA = EntrySchema(
             "security_token_env",
             "network_zone",
             "ca_bundle",
+            "proxy_ca_bundle",
         }
     ),
     booleans=frozenset({"enabled"}),

@@ -259,6 +259,14 @@ def trust_bundle(view: View, evidence: dict) -> str:
             aliyun_console(facts, "Data Security", "SSL", "Download CA Certificate")
             + f"; add it to {bundle} (the account's ca_bundle)."
         )
+    if facts.kind == "proxy":
+        return (
+            "RDS Proxy presents an AWS Certificate Manager certificate, which chains to the "
+            "Amazon Trust Services roots (Amazon Root CA 1–4), not to the RDS CAs: verify it "
+            f"against them — the proxy_ca_bundle of account {facts.account}, or "
+            "TLSPOSTURE_CA_BUNDLE_AWS_PROXY (`manage.py fetch_ca_bundle aws` installs it) — in "
+            f"place of {bundle}."
+        )
     return (
         f"Verify against the RDS trust store {AWS_TRUST_BUNDLE} (or its regional bundle): set it "
         f"as ca_bundle of account {facts.account} in place of {bundle}."

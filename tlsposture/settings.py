@@ -212,6 +212,9 @@ TLSPOSTURE = {
     # Per-provider defaults, between the account's bundle and CA_BUNDLE in precedence.
     "CA_BUNDLE_AWS": env_str("TLSPOSTURE_CA_BUNDLE_AWS"),
     "CA_BUNDLE_ALIYUN": env_str("TLSPOSTURE_CA_BUNDLE_ALIYUN"),
+    # RDS Proxy endpoints present ACM certificates (Amazon Trust Services roots), not RDS
+    # CA ones: their own bundle. Empty: Amazon Root CA 1–4 from the system store or certifi.
+    "CA_BUNDLE_AWS_PROXY": env_str("TLSPOSTURE_CA_BUNDLE_AWS_PROXY"),
     # Fernet keys (comma-separated, newest first) for stored checker passwords; rotatable.
     "SECRET_KEYS": env_list("TLSPOSTURE_SECRET_KEYS"),
     "STALE_AFTER_HOURS": env_int("TLSPOSTURE_STALE_AFTER_HOURS", 26),
