@@ -29,7 +29,12 @@ _MARIADB_ZERO_CONFIG_CN = "MariaDB Server"
 
 
 def load(der: bytes) -> x509.Certificate:
-    return x509.load_der_x509_certificate(der)
+    """The certificate, or ValueError for bytes that are not one (cryptography raises
+    InvalidVersion, no ValueError, for a version field out of range: found by fuzzing)."""
+    try:
+        return x509.load_der_x509_certificate(der)
+    except x509.InvalidVersion as exc:
+        raise ValueError(f"invalid certificate version: {exc}") from None
 
 
 def common_name(cert: x509.Certificate) -> str | None:
