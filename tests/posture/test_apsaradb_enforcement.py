@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.management import call_command
+from django.urls import reverse
 
 from common.timeutil import iso_z
 from fleet.aliyun_api import AliyunApiServer
-from inventory.models import CloudAccount
+from inventory.models import CloudAccount, DBInstance
 from inventory.services import sync_account
 
 pytestmark = pytest.mark.django_db
@@ -133,3 +135,13 @@ def test_a_failed_parameter_lookup_is_the_only_unknown_and_says_why(account):
         "parameters: DescribeParameters: HTTP 403 Forbidden.RAM"
     )
     assert unread["grade"] not in ("A+", "A")
+
+
+def test_pages_show_enabled_and_forced_as_two_facts(account, admin_client):
+    sync_account(account)
+    listing = admin_client.get(reverse("dashboard:instances")).content.decode()
+    assert "SSL on, forced off" in listing and "SSL off, forced off" in listing
+    enabled = DBInstance.objects.get(identifier="rm-enabled")
+    page = admin_client.get(reverse("dashboard:instance", args=[enabled.pk])).content.decode()
+    assert re.search(r"<dt>SSL enabled \(ApsaraDB\)</dt><dd>yes</dd>", page)
+    assert re.search(r"<dt>SSL enforced \(ApsaraDB\)</dt><dd>no</dd>", page)
