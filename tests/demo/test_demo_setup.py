@@ -191,7 +191,7 @@ def test_a_second_run_reuses_everything_serves_and_stops_on_ctrl_c(first_run, de
         lines = _lines(process)
         _read_until(lines, "Ctrl-C stops everything", seen, timeout=180)
         output = "".join(seen)
-        assert "(15 reused, 0 minted)" in output
+        assert "(16 reused, 0 minted)" in output
         assert "exists (its password was printed when it was created" in output
         assert password not in output
 
