@@ -324,3 +324,24 @@ def test_a_denied_proxy_lookup_keeps_its_targets_and_tags(aws, tmp_path):
     assert any(
         w.startswith("targets of orders-proxy: DescribeDBProxyTargets failed") for w in warnings
     )
+
+
+def test_throttling_past_the_retries_on_an_optional_lookup_is_a_warning(
+    aws, tmp_path, quick_retries
+):
+    _import(tmp_path)
+    aws.cluster("ledger", members=1)
+    moto_rds.inject_fault(
+        DEFAULT_ACCOUNT, "us-east-1", "DescribeDBClusters", code="Throttling", message="Slow down"
+    )
+
+    out = _sync("--account", "prod-aws", "--region", "us-east-1")
+
+    assert "prod-aws: ok, 1/1 regions, 1 endpoints (1 new" in out
+    (warning,) = [w for w in SyncRun.objects.latest().regions.get().warnings if "Clusters" in w]
+    assert warning.startswith(
+        "DescribeDBClusters failed: Throttling: Slow down (DescribeDBClusters, gave up after "
+        "2 attempts)"
+    )
+    member = _row("ledger-1")
+    assert member.lookup_errors["parameters"].startswith("cluster ledger: DescribeDBClusters")
