@@ -4,15 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('inventory', '0003_syncrun_task_id'),
+        ("inventory", "0003_syncrun_task_id"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='cloudaccount',
-            name='proxy_ca_bundle',
-            field=models.CharField(blank=True, help_text="Trust bundle (PEM path) for this account's RDS Proxy endpoints, whose certificates chain to the Amazon Trust Services roots, not to the RDS CAs.", max_length=500),
+            model_name="cloudaccount",
+            name="proxy_ca_bundle",
+            field=models.CharField(
+                blank=True,
+                help_text="Trust bundle (PEM path) for this account's RDS Proxy endpoints, whose certificates chain to the Amazon Trust Services roots, not to the RDS CAs.",
+                max_length=500,
+            ),
         ),
     ]
