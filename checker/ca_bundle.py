@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import ssl
 import tempfile
 import urllib.error
 import urllib.request
+import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID
 
 PROVIDER_BUNDLE_URLS = {
@@ -111,3 +114,67 @@ def install(data: bytes, target: Path) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+# ---- RDS Proxy: the Amazon Trust Services roots ------------------------------------------
+
+# RDS Proxy terminates TLS with an AWS Certificate Manager certificate, which chains to these
+# roots, not to the RDS CAs (shared/reference/aws-rds.md). Every OS trust store and certifi
+# carry them; they are picked out by subject.
+AMAZON_ROOT_CAS = tuple(f"Amazon Root CA {n}" for n in range(1, 5))
+PROXY_BUNDLE_NAME = "aws-proxy-bundle.pem"
+
+
+def trust_store_files() -> list[tuple[str, str]]:
+    """(label, path) of the local trust stores to look in: the system's, then certifi's."""
+    found = []
+    system = ssl.get_default_verify_paths().cafile
+    if system and Path(system).is_file():
+        found.append(("the system trust store", system))
+    try:
+        import certifi  # a dependency of botocore and requests
+    except ImportError:  # pragma: no cover - always installed with botocore
+        certifi = None
+    if certifi is not None:
+        found.append(("certifi", certifi.where()))
+    return found
+
+
+def amazon_root_cas() -> tuple[bytes, str]:
+    """PEM of Amazon Root CA 1–4 from the first local store that has any, and which one."""
+    for label, path in trust_store_files():
+        try:
+            with warnings.catch_warnings():  # a store may hold certificates cryptography frowns on
+                warnings.simplefilter("ignore")
+                certificates = x509.load_pem_x509_certificates(Path(path).read_bytes())
+        except (OSError, ValueError):
+            continue
+        wanted = [cert for cert in certificates if _is_amazon_root(cert)]
+        if wanted:
+            pem = b"".join(c.public_bytes(serialization.Encoding.PEM) for c in wanted)
+            return pem, f"{label} ({path})"
+    raise BundleError(
+        "no Amazon Root CA found in the system trust store or certifi; download them from "
+        "Amazon Trust Services and pass the file as TLSPOSTURE_CA_BUNDLE_AWS_PROXY"
+    )
+
+
+def _is_amazon_root(cert: x509.Certificate) -> bool:
+    organisations = cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)
+    amazon = any(o.value == "Amazon" for o in organisations)
+    return amazon and _display_name(cert) in AMAZON_ROOT_CAS
+
+
+def default_proxy_bundle(directory: Path) -> str:
+    """The Amazon roots as a file for the checker: `directory`/aws-proxy-bundle.pem, which
+    `fetch_ca_bundle aws` installs, else written there from the local store. "" when neither
+    the store has them nor the file can be written (the trust verdict then says so)."""
+    target = directory / PROXY_BUNDLE_NAME
+    if target.is_file():
+        return str(target)
+    try:
+        pem, _ = amazon_root_cas()
+        install(pem, target)
+    except (BundleError, OSError):
+        return ""
+    return str(target)

@@ -10,8 +10,10 @@ Pure module: no Django imports.
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import re
+from collections.abc import Callable
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -27,7 +29,12 @@ _MARIADB_ZERO_CONFIG_CN = "MariaDB Server"
 
 
 def load(der: bytes) -> x509.Certificate:
-    return x509.load_der_x509_certificate(der)
+    """The certificate, or ValueError for bytes that are not one (cryptography raises
+    InvalidVersion, no ValueError, for a version field out of range: found by fuzzing)."""
+    try:
+        return x509.load_der_x509_certificate(der)
+    except x509.InvalidVersion as exc:
+        raise ValueError(f"invalid certificate version: {exc}") from None
 
 
 def common_name(cert: x509.Certificate) -> str | None:
@@ -49,26 +56,51 @@ def subject_alt_names(cert: x509.Certificate) -> tuple[list[str], list[str]]:
 
 
 def certificate_info(cert: x509.Certificate) -> CertificateInfo:
-    dns, ips = subject_alt_names(cert)
-    key_type, key_bits, curve = _key(cert)
-    cn = common_name(cert)
-    self_signed = _self_signed(cert)
+    """What the certificate says. Each part is read under its own guard: a name or an
+    extension `cryptography` cannot decode (a CN re-tagged as a BIT STRING, say) becomes a
+    note on this certificate, and everything else is still described."""
+    notes: list[str] = []
+
+    def read(what: str, get: Callable, default=None):
+        try:
+            return get()
+        except Exception as exc:  # any decoding failure of one part; the rest still counts
+            notes.append(f"{what} could not be decoded ({type(exc).__name__}: {exc})"[:200])
+            return default
+
+    dns, ips = read("subjectAltName", lambda: subject_alt_names(cert), ([], []))
+    key_type, key_bits, curve = read("public key", lambda: _key(cert), ("unknown", None, None))
+    cn = read("subject CN", lambda: common_name(cert))
+    self_signed = read("self-signature", lambda: _self_signed(cert), False)
     return CertificateInfo(
-        subject=cert.subject.rfc4514_string(),
+        subject=read("subject", lambda: cert.subject.rfc4514_string(), ""),
         common_name=cn,
         sans=dns + ips,
-        issuer=cert.issuer.rfc4514_string(),
-        not_before=iso_z(cert.not_valid_before_utc),
-        not_after=iso_z(cert.not_valid_after_utc),
+        issuer=read("issuer", lambda: cert.issuer.rfc4514_string(), ""),
+        not_before=read("notBefore", lambda: iso_z(cert.not_valid_before_utc)),
+        not_after=read("notAfter", lambda: iso_z(cert.not_valid_after_utc)),
         key_type=key_type,
         key_bits=key_bits,
         curve=curve,
-        signature_hash=_signature_hash(cert),
-        serial=format(cert.serial_number, "x"),
+        signature_hash=read("signature algorithm", lambda: _signature_hash(cert)),
+        serial=read("serial number", lambda: format(cert.serial_number, "x"), ""),
         sha256_fingerprint=cert.fingerprint(hashes.SHA256()).hex(),
         self_signed=self_signed,
         auto_generated=_auto_generated(cn, self_signed),
+        note="; ".join(notes),
     )
+
+
+def describe_der(der: bytes) -> CertificateInfo:
+    """certificate_info() of DER bytes; bytes that do not even parse keep their fingerprint
+    and say why. Never raises."""
+    try:
+        return certificate_info(load(der))
+    except Exception as exc:  # unparseable DER (ValueError) or a decoder bug: still a record
+        return CertificateInfo(
+            sha256_fingerprint=hashlib.sha256(der).hexdigest(),
+            note=f"could not be parsed ({type(exc).__name__}: {exc})"[:200],
+        )
 
 
 def _key(cert: x509.Certificate) -> tuple[str, int | None, str | None]:
@@ -99,8 +131,8 @@ def _signature_hash(cert: x509.Certificate) -> str | None:
 
 
 def _self_signed(cert: x509.Certificate) -> bool:
-    if cert.subject != cert.issuer:
-        return False
+    # verify_directly_issued_by compares the issuer and subject names as encoded, so it also
+    # judges a certificate whose names do not decode.
     try:
         cert.verify_directly_issued_by(cert)
     except (InvalidSignature, ValueError, TypeError, UnsupportedAlgorithm):

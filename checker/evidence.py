@@ -71,6 +71,8 @@ class CertificateInfo:
     # "mysql-auto" (MySQL_Server_<ver>_Auto_Generated_Server_Certificate),
     # "mariadb-zero-config" (CN=MariaDB Server, in memory), or None.
     auto_generated: str | None = None
+    # Added in v1: what of this certificate could not be decoded (its other fields stand).
+    note: str = ""
 
 
 @dataclass

@@ -23,10 +23,8 @@ import ssl
 import time
 from dataclasses import dataclass
 
-from cryptography import x509
-
 from checker import mysql_wire
-from checker.certificates import certificate_info, hostname_verdict, load
+from checker.certificates import certificate_info, describe_der, hostname_verdict, load
 from checker.cipher_suites import TLS13_SUITES, class_suites, default_offer, suite_name
 from checker.deadline import Deadline, DeadlineReached
 from checker.evidence import (
@@ -92,7 +90,13 @@ def probe_endpoint(
         log.exception("probe of %s:%s failed", *address)
         probe.evidence.error = f"probe failed unexpectedly: {type(exc).__name__}"
         probe.leave_untested(probe.evidence.error)
-    probe.finish()
+    try:
+        probe.finish()
+    except Exception as exc:  # describing what was seen must never lose what was seen
+        log.exception("describing the probe of %s:%s failed", *address)
+        probe.evidence.error = probe.evidence.error or (
+            f"describing the probe failed unexpectedly: {type(exc).__name__}"
+        )
     probe.evidence.handshakes = probe.handshakes
     probe.evidence.elapsed_ms = int((time.monotonic() - started) * 1000)
     return probe.evidence
@@ -393,14 +397,9 @@ class _Probe:
     def describe_certificates(self) -> None:
         evidence = self.evidence
         ders = self.chain or ([self.leaf] if self.leaf else [])
-        parsed: list[x509.Certificate] = []
-        for der in ders:
-            try:
-                parsed.append(load(der))
-            except ValueError:
-                evidence.chain_note = f"certificate #{len(parsed) + 1} could not be parsed"
-                break
-        evidence.chain = [certificate_info(cert) for cert in parsed]
+        # Each certificate under its own guard (certificates.describe_der): one that does
+        # not decode is a note on it, with its fingerprint, and the others stand.
+        evidence.chain = [describe_der(der) for der in ders]
         if self.chain:
             evidence.intermediates_observed = True
             evidence.chain_note = evidence.chain_note or (
@@ -413,10 +412,22 @@ class _Probe:
                 "leaf only: TLS 1.3 encrypts the Certificate message, intermediates "
                 "were not observable"
             )
-        if parsed:
-            evidence.hostname = hostname_verdict(parsed[0], self.verify_name)
-        else:
+        unreadable = [f"#{n + 1}" for n, info in enumerate(evidence.chain) if info.note]
+        if unreadable:
+            evidence.chain_note += (
+                f"; certificate {', '.join(unreadable)} not fully decoded (see its note)"
+            )
+        if not ders:
             evidence.hostname.reason = "no certificate observed"
+            return
+        try:
+            evidence.hostname = hostname_verdict(load(ders[0]), self.verify_name)
+        except Exception as exc:  # a leaf whose names do not decode names nothing we trust
+            evidence.hostname.ok = False
+            evidence.hostname.reason = (
+                f"the certificate's names could not be decoded ({type(exc).__name__}), so it "
+                f"does not verifiably name {self.verify_name}"
+            )
 
 
 def _ssl_reason(exc: BaseException) -> str:

@@ -4,7 +4,10 @@
   else the canonical `endpoint_host`.
 - Dial: the profile's connect override, else the instance's, else the endpoint itself.
 - Trust bundle: profile > account > provider default (TLSPOSTURE_CA_BUNDLE_AWS/_ALIYUN) >
-  TLSPOSTURE_CA_BUNDLE.
+  TLSPOSTURE_CA_BUNDLE. An RDS Proxy has its own trust anchors (ACM certificates chain to
+  the Amazon Trust Services roots, not to the RDS CAs): profile > the account's
+  proxy_ca_bundle > TLSPOSTURE_CA_BUNDLE_AWS_PROXY > Amazon Root CA 1–4 from the local
+  trust store (checker.ca_bundle.default_proxy_bundle) > TLSPOSTURE_CA_BUNDLE.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
+from checker.ca_bundle import default_proxy_bundle
 from checker.credentials import CredentialResolver
 from checker.endpoint import Endpoint
 from checker.models import CheckerProfile
@@ -79,15 +83,31 @@ def find_instances(references: list[str]) -> list[DBInstance]:
 def trust_bundle_for(instance: DBInstance, profile: CheckerProfile | None) -> tuple[str, str]:
     """(path, where it was configured)."""
     options = settings.TLSPOSTURE
-    for path, source in (
-        (profile.ca_bundle if profile else "", "profile"),
-        (instance.account.ca_bundle, "account"),
-        (options.get(f"CA_BUNDLE_{instance.provider.upper()}", ""), "provider"),
-        (options.get("CA_BUNDLE", ""), "default"),
-    ):
+    provider = instance.provider.upper()
+    if instance.kind == DBInstance.Kind.PROXY:
+        candidates = (
+            (profile.ca_bundle if profile else "", "profile"),
+            (instance.account.proxy_ca_bundle, "account-proxy"),
+            (options.get(f"CA_BUNDLE_{provider}_PROXY", ""), "provider-proxy"),
+            (_amazon_roots, "amazon-trust-services"),
+            (options.get("CA_BUNDLE", ""), "default"),
+        )
+    else:
+        candidates = (
+            (profile.ca_bundle if profile else "", "profile"),
+            (instance.account.ca_bundle, "account"),
+            (options.get(f"CA_BUNDLE_{provider}", ""), "provider"),
+            (options.get("CA_BUNDLE", ""), "default"),
+        )
+    for path, source in candidates:
+        path = path() if callable(path) else path
         if path:
             return path, source
     return "", ""
+
+
+def _amazon_roots() -> str:
+    return default_proxy_bundle(settings.DATA_DIR / "ca")
 
 
 def dial_address(

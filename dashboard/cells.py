@@ -30,9 +30,19 @@ def _enforced(value, row: Row):
     else:
         title = f"known from {row.data.get('transport_enforced_source') or 'unknown source'}"
     word = display.enforcement_word(value)
-    return format_html(
+    cell = format_html(
         '<span class="enforced-{}" title="{}">{}</span>', word.replace(" ", "-"), title, word
     )
+    apsaradb = _ssl_facts(row.data.get("ssl_enabled"), row.data.get("ssl_forced"))
+    return format_html('{} <span class="muted">({})</span>', cell, apsaradb) if apsaradb else cell
+
+
+def _ssl_facts(enabled, forced) -> str:
+    """ApsaraDB's two facts side by side, never merged; "" where the provider has neither."""
+    if enabled is None and forced is None:
+        return ""
+    words = {True: "on", False: "off", None: "unknown"}
+    return f"SSL {words[enabled]}, forced {words[forced]}"
 
 
 def _tls(value, row: Row):

@@ -20,6 +20,7 @@ from django.db.models import Count, Max, OuterRef, Q, Subquery
 from checker.models import CheckRun
 from dashboard.filtersets import FAILED_CHECKS
 from inventory.models import ACTIVE, CloudAccount, DBInstance, SyncRegion, SyncRun
+from posture.models import evaluation_behind
 
 
 @dataclass
@@ -34,6 +35,8 @@ class RegionFreshness:
     last_checked: datetime | None = None
     failed_checks: int = 0
     never_checked: int = 0
+    # Endpoints whose stored grade is older than their newest evidence (a lost evaluation).
+    evaluation_behind: int = 0
     stale_sync: bool = False
     stale_check: bool = False
 
@@ -52,6 +55,7 @@ class RegionFreshness:
             or self.sync_failing
             or self.failed_checks > 0
             or self.never_checked > 0
+            or self.evaluation_behind > 0
         )
 
 
@@ -113,6 +117,7 @@ def read_freshness(now: datetime) -> Freshness:
                 "pk",
                 filter=Q(check_state__isnull=True) | Q(check_state__last_checked__isnull=True),
             ),
+            behind=Count("pk", filter=evaluation_behind()),
         )
         .order_by()
     )
@@ -120,6 +125,7 @@ def read_freshness(now: datetime) -> Freshness:
         entry = region(row["account__name"], row["region"])
         entry.endpoints, entry.last_checked = row["n"], row["last_checked"]
         entry.failed_checks, entry.never_checked = row["failed"], row["never"]
+        entry.evaluation_behind = row["behind"]
 
     syncs = (
         SyncRegion.objects.values("run__account__name", "region")

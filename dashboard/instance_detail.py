@@ -25,7 +25,7 @@ from checker.evidence import (
 from checker.models import Observation, TargetState
 from inventory.models import DBInstance, PendingAction, TLSParameter
 from posture.catalogue import ENTRIES, severity_rank
-from posture.models import Finding, GradeChange, InstancePosture
+from posture.models import Finding, GradeChange, InstancePosture, is_behind
 
 CIPHER_CLASS_WORDS = {
     "anonymous_null_export": "anonymous, NULL or EXPORT suites (cipher.anonymous_or_null)",
@@ -88,6 +88,8 @@ class InstanceDetail:
     resolved: list[Finding]
     history: list[GradeChange]
     live: LiveEvidence | None
+    # The stored evaluation is older than the newest evidence (models.evaluation_behind).
+    evaluation_behind: bool = False
 
 
 def _related(instance, name):
@@ -129,6 +131,7 @@ def load_instance_detail(pk: int) -> InstanceDetail:
         resolved=list(resolved.order_by("-resolved_at")[:RESOLVED_LIMIT]),
         history=list(instance.grade_history.all()[:HISTORY_LIMIT]),
         live=read_live(state.latest) if state and state.latest else None,
+        evaluation_behind=is_behind(instance, _related(instance, "posture"), state),
     )
 
 

@@ -23,6 +23,10 @@ from demo.world import (
 DEFAULT_MOTO_PORT = 5000
 DEFAULT_ALIYUN_PORT = 9000
 DEFAULT_BUNDLE_DIR = "var/demo/ca"
+# A loopback port the demo holds bound and never listens on: connections to it are refused,
+# which is what "no network path" looks like to the checker.
+DEFAULT_CLOSED_PORT = 3309
+BUNDLE_KINDS = ("rds", "apsaradb", "public")
 CHECKER_USERNAME = "tlsposture"
 
 HEADER = """\
@@ -46,15 +50,16 @@ class Wiring:
 
     moto_url: str
     aliyun_endpoint: str  # host:port
-    bundles: dict[str, str]  # "rds" | "apsaradb" → PEM path
+    bundles: dict[str, str]  # "rds" | "apsaradb" | "public" → PEM path
     ports: dict[str, int]  # server name → port
+    closed_port: int = DEFAULT_CLOSED_PORT  # where databases without a network path dial
 
 
 def default_wiring() -> Wiring:
     return Wiring(
         moto_url=f"http://127.0.0.1:{DEFAULT_MOTO_PORT}",
         aliyun_endpoint=f"127.0.0.1:{DEFAULT_ALIYUN_PORT}",
-        bundles={kind: f"{DEFAULT_BUNDLE_DIR}/{kind}-bundle.pem" for kind in ("rds", "apsaradb")},
+        bundles={kind: f"{DEFAULT_BUNDLE_DIR}/{kind}-bundle.pem" for kind in BUNDLE_KINDS},
         ports={server.name: default_port(server) for server in SERVERS},
     )
 
@@ -82,6 +87,8 @@ def _account(account, wiring: Wiring) -> dict:
         values["role_arn"] = account.role_arn
         values["endpoint_url"] = wiring.moto_url
         values["ca_bundle"] = wiring.bundles["rds"]
+        # RDS Proxy certificates chain to the Amazon Trust Services roots (here: a stand-in).
+        values["proxy_ca_bundle"] = wiring.bundles["public"]
     else:
         values["access_key_id_env"] = ALIYUN_ACCESS_KEY_ID_ENV
         values["access_key_secret_env"] = ALIYUN_ACCESS_KEY_SECRET_ENV
@@ -103,9 +110,10 @@ def render_accounts(wiring: Wiring) -> str:
             "username": CHECKER_USERNAME,
             "password_env": db.account.password_env,
             "connect_host": "127.0.0.1",
-            "connect_port": wiring.ports[db.server],
+            "connect_port": wiring.ports[db.server] if db.server else wiring.closed_port,
         }
-        comment = f'{db.identifier}: server "{db.server}", expected {db.grade} — {db.shows}'
+        runs_on = f'server "{db.server}"' if db.server else "no network path (a closed port)"
+        comment = f"{db.identifier}: {runs_on}, expected {db.grade} — {db.shows}"
         parts.append(_table("checker", profile, comment))
     return "\n".join(parts)
 

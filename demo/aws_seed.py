@@ -158,7 +158,7 @@ def _create_instance(rds, db: Database, **extra) -> str:
         "Engine": db.engine,
         "EngineVersion": db.engine_version,
         "CACertificateIdentifier": db.ca,
-        "Tags": [{"Key": "demo", "Value": db.server}],
+        "Tags": [{"Key": "demo", "Value": db.server or "no-network-path"}],
         **extra,
     }
     if db.parameter_group:

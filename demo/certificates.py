@@ -2,11 +2,13 @@
 
 Two trusted hierarchies stand in for the providers' — "demo RDS root CA" → "demo RDS issuing
 CA" and "demo ApsaraDB root CA" → "demo ApsaraDB issuing CA" — and their roots are the
-accounts' trust bundles. A third, "demo private CA", is in no bundle (the untrusted
-scenario). Everything minted is written under `<demo dir>/ca` and `<demo dir>/certs` and
-reused by the next run as long as it still matches what the world asks for (names, issuer,
-key, signature, and an end date close to the wanted one: a certificate that should expire
-in five days is minted again once it no longer does).
+accounts' trust bundles. A third, "demo public root CA" → "demo public issuing CA", stands
+in for the Amazon Trust Services roots that RDS Proxy certificates chain to: it is in the
+AWS accounts' proxy bundle and not in their RDS bundle. "demo private CA" is in no bundle
+(the untrusted scenario). Everything minted is written under `<demo dir>/ca` and
+`<demo dir>/certs` and reused by the next run as long as it still matches what the world
+asks for (names, issuer, key, signature, and an end date close to the wanted one: a
+certificate that should expire in five days is minted again once it no longer does).
 """
 
 from __future__ import annotations
@@ -24,16 +26,24 @@ from demo.world import Server
 from fleet.certs import Authority, ServerCertificate, make_ca, make_server_cert
 
 CA_YEARS = 20
-ROOTS = {"rds": "demo RDS root CA", "apsaradb": "demo ApsaraDB root CA"}
-ISSUERS = {"rds": "demo RDS issuing CA", "apsaradb": "demo ApsaraDB issuing CA"}
+ROOTS = {
+    "rds": "demo RDS root CA",
+    "apsaradb": "demo ApsaraDB root CA",
+    "public": "demo public root CA",  # stands in for the Amazon Trust Services roots
+}
+ISSUERS = {
+    "rds": "demo RDS issuing CA",
+    "apsaradb": "demo ApsaraDB issuing CA",
+    "public": "demo public issuing CA",
+}
 PRIVATE_CA = "demo private CA"
 
 
 @dataclass(frozen=True)
 class Authorities:
-    roots: dict[str, Authority]  # "rds" | "apsaradb" → root
-    issuing: dict[str, Authority]  # "rds" | "apsaradb" | "private" → signer of leaves
-    bundles: dict[str, Path]  # "rds" | "apsaradb" → trust bundle (the root, PEM)
+    roots: dict[str, Authority]  # "rds" | "apsaradb" | "public" → root
+    issuing: dict[str, Authority]  # the same and "private" → signer of leaves
+    bundles: dict[str, Path]  # "rds" | "apsaradb" | "public" → trust bundle (the root, PEM)
 
 
 def _slug(name: str) -> str:

@@ -1,7 +1,7 @@
 """Step-by-step progress of the demo:
 
 [3/10] certificates …
-      3 demo CAs, 15 server certificates (15 reused)
+      4 demo CAs, 16 server certificates (16 reused)
       done in 0.1 s
 """
 

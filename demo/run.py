@@ -17,13 +17,13 @@ import sys
 from pathlib import Path
 
 from demo import product, summary
-from demo.accounts import Wiring, render_accounts
+from demo.accounts import DEFAULT_CLOSED_PORT, Wiring, render_accounts
 from demo.aliyun_seed import endpoints as aliyun_endpoints
 from demo.certificates import authorities
 from demo.clouds import ALIYUN_PORT, MOTO_PORT, AliyunCloud, AwsCloud
 from demo.lock import DemoBusy, DemoLock
 from demo.progress import Steps
-from demo.servers import port_is_free, prepare, start
+from demo.servers import hold_closed_port, port_is_free, prepare, start
 from demo.world import ACCOUNTS, DATABASES, SERVERS
 from fleet.mariadb import FleetError
 
@@ -187,8 +187,14 @@ class Demo:
     def import_accounts(self, aws: AwsCloud, aliyun: AliyunCloud, ports: dict[str, int]):
         path = self.dir / "accounts.toml"
         with self.steps.step(f"accounts: import_accounts {path}") as step:
+            closed = hold_closed_port(None if self.args.free_ports else DEFAULT_CLOSED_PORT)
+            self.running.callback(closed.close)
             wiring = Wiring(
-                moto_url=aws.url, aliyun_endpoint=aliyun.endpoint, bundles=self.bundles, ports=ports
+                moto_url=aws.url,
+                aliyun_endpoint=aliyun.endpoint,
+                bundles=self.bundles,
+                ports=ports,
+                closed_port=closed.getsockname()[1],
             )
             path.write_text(render_accounts(wiring))
             step.say("(demo/accounts.toml with this run's ports and paths)")

@@ -102,6 +102,18 @@ def _port(server: Server, fixed_ports: bool) -> tuple[int, int | None]:
     return free_port(), wanted
 
 
+def hold_closed_port(fixed_port: int | None) -> socket.socket:
+    """A loopback port bound and never listened on, held while the demo runs: a connection
+    to it is refused, as to an endpoint no checker has a network path to. The fixed port
+    when it is free, else any."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.bind(("127.0.0.1", fixed_port or 0))
+    except OSError:
+        sock.bind(("127.0.0.1", 0))
+    return sock
+
+
 def start(demo_dir: Path, prepared: list[PreparedServer], passwords: dict[str, str]) -> Fleet:
     """Start every server; the checker logs in with its account's password (`passwords`:
     account name → password, generated for this run)."""

@@ -13,7 +13,9 @@ as it would against the cloud. Several databases with the same TLS configuration
 server, whose certificate then names all of their endpoints.
 
 The grades follow the finding catalogue (posture/catalogue.py): caps of A, B, C and F, and
-A+ when nothing stands in the way. No catalogue entry caps at D, so D never occurs.
+A+ when nothing stands in the way. No catalogue entry caps at D, so D never occurs. A
+database with no server (NO_NETWORK_PATH) is one no checker can reach: its profile dials a
+loopback port the demo holds closed, and it is known only from the API.
 """
 
 from __future__ import annotations
@@ -90,7 +92,9 @@ class Server:
     tls_version: str | None = MODERN_TLS
     ssl_cipher: str | None = None
     # Who signs the certificate: "rds" / "apsaradb" (the demo CAs in the account's trust
-    # bundle), "private" (a CA nobody trusts) or "self" (self-signed).
+    # bundle), "public" (the stand-in for the Amazon Trust Services roots that RDS Proxy
+    # certificates chain to: in the accounts' proxy bundle only), "private" (a CA nobody
+    # trusts) or "self" (self-signed).
     issuer: str = "rds"
     # None: the endpoints of the databases it serves; else exactly these names.
     cert_names: tuple[str, ...] | None = None
@@ -117,6 +121,7 @@ SERVERS: tuple[Server, ...] = (
         ssl_cipher=AEAD_FS_CIPHERS,
     ),
     Server("optional", PROD),
+    Server("proxy-public", PROD, issuer="public"),
     Server(
         "legacy-tls",
         PROD,
@@ -268,6 +273,8 @@ PARAMETER_GROUPS: tuple[ParameterGroup, ...] = (
 # ---- databases ------------------------------------------------------------------------------
 
 CURRENT_CA = "rds-ca-rsa2048-g1"
+# The server of a database no checker can reach (a private subnet without a zone worker).
+NO_NETWORK_PATH = ""
 
 
 @dataclass(frozen=True)
@@ -279,7 +286,7 @@ class Database:
     region: str
     engine: str
     engine_version: str
-    server: str  # a Server name
+    server: str  # a Server name, or NO_NETWORK_PATH
     grade: str  # what posture_report must say
     shows: str  # what this database demonstrates, in a few words
     because: tuple[str, ...] = ()  # the finding ids that set the grade (none for A+)
@@ -357,13 +364,25 @@ DATABASES: tuple[Database, ...] = (
         region="us-east-1",
         engine="mysql",
         engine_version="",
-        server="optional",
+        server="proxy-public",
         grade="C",
-        shows="RDS Proxy with RequireTLS=false",
+        shows="RDS Proxy with RequireTLS=false; its certificate verifies against the Amazon roots",
         because=("proxy.tls_not_required",),
         kind="proxy",
         proxy_targets=("orders-db",),
         require_tls=False,
+    ),
+    Database(
+        identifier="orders-replica",
+        account=PROD,
+        region="us-east-1",
+        engine="mysql",
+        engine_version="8.0.39",
+        server=NO_NETWORK_PATH,
+        grade="B",
+        shows="no network path from any checker: known only from the API, never probed",
+        because=("evidence.incomplete",),
+        parameter_group="prod-mysql80-tls",
     ),
     # -- AWS, production account, eu-west-1
     Database(

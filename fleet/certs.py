@@ -10,6 +10,7 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.x509.name import _ASN1Type
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 KEY_TYPES = ("rsa1024", "rsa2048", "rsa4096", "ec256", "ec384")
@@ -219,3 +220,71 @@ def _der(tag: int, content: bytes) -> bytes:
         raw = length.to_bytes((length.bit_length() + 7) // 8, "big")
         encoded = bytes([0x80 | len(raw)]) + raw
     return bytes([tag]) + encoded + content
+
+
+# 2.5.4.45 (x500UniqueIdentifier, a BIT STRING) and 2.5.4.3 (commonName): same DER length.
+_OID_UNIQUE_IDENTIFIER = bytes.fromhex("060355042d")
+_OID_COMMON_NAME = bytes.fromhex("0603550403")
+
+
+def make_bit_string_cn_cert(
+    sans: list[str], *, key_type: str = "rsa2048", expires_in: timedelta = timedelta(days=365)
+) -> ServerCertificate:
+    """A self-signed certificate whose subject (and so issuer) CN is an ASN.1 BIT STRING.
+
+    OpenSSL loads and serves it; `cryptography` parses the certificate but fails when asked
+    for the name. Built as a certificate with an x500UniqueIdentifier (which is a BIT STRING),
+    whose OID is then re-tagged as commonName in the TBS bytes, and signed again.
+    """
+    key = make_key(key_type)
+    name = x509.Name(
+        [
+            x509.NameAttribute(
+                NameOID.X500_UNIQUE_IDENTIFIER,
+                # DER content of a BIT STRING: the count of unused bits (0), then the bits.
+                b"\x00" + (sans[0] if sans else "localhost").encode(),
+                _ASN1Type.BitString,
+            )
+        ]
+    )
+    start, end = _validity(expires_in, None)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(end)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+    )
+    if sans:
+        builder = builder.add_extension(
+            x509.SubjectAlternativeName([_san(n) for n in sans]), critical=False
+        )
+    template = builder.sign(key, hashes.SHA256())
+    tbs = template.tbs_certificate_bytes
+    if tbs.count(_OID_UNIQUE_IDENTIFIER) != 2:
+        raise ValueError("unexpected TBS layout while re-tagging the CN")
+    tbs = tbs.replace(_OID_UNIQUE_IDENTIFIER, _OID_COMMON_NAME)
+    if isinstance(key, rsa.RSAPrivateKey):
+        signature = key.sign(tbs, padding.PKCS1v15(), hashes.SHA256())
+    else:
+        signature = key.sign(tbs, ec.ECDSA(hashes.SHA256()))
+    outer = template.public_bytes(serialization.Encoding.DER)
+    algorithm = _der_element_after(outer, tbs_length=len(template.tbs_certificate_bytes))
+    cert = x509.load_der_x509_certificate(
+        _der(0x30, tbs + algorithm + _der(0x03, b"\x00" + signature))
+    )
+    return ServerCertificate(cert=cert, key=key)
+
+
+def _der_element_after(certificate: bytes, *, tbs_length: int) -> bytes:
+    """The signatureAlgorithm element that follows the TBS in a DER certificate."""
+    header = 2 + (certificate[1] & 0x7F if certificate[1] & 0x80 else 0)
+    rest = certificate[header + tbs_length :]
+    size = rest[1]
+    if size & 0x80:
+        count = size & 0x7F
+        return rest[: 2 + count + int.from_bytes(rest[2 : 2 + count], "big")]
+    return rest[: 2 + size]

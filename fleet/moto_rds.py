@@ -60,6 +60,7 @@ class Fault:
     status: int = 400
     delay: float = 0.0
     times: int | None = None  # None: every matching call
+    html: bool = False  # answer an HTML error page (a proxy in the way, moto's own 500)
 
 
 @dataclass
@@ -174,9 +175,11 @@ def inject_fault(
     status: int = 400,
     delay: float = 0.0,
     times: int | None = None,
+    html: bool = False,
 ) -> None:
-    """Make matching RDS calls in one region fail with `code`, or answer after `delay`."""
-    fault = Fault(action, code, message, status, delay, times)
+    """Make matching RDS calls in one region fail with `code` (as an HTML page with `html`),
+    or answer after `delay`."""
+    fault = Fault(action, code, message, status, delay, times, html)
     world(account_id, region).faults.append(fault)
 
 
@@ -480,6 +483,9 @@ def _call_action(self: RDSResponse):
     if fault is not None:
         if fault.delay:
             time.sleep(fault.delay)
+        if fault.html:
+            page = f"<!doctype html><html><title>{fault.status} {escape(fault.code)}</title></html>"
+            return fault.status, {"Content-Type": "text/html"}, page
         if fault.code:
             return fault.status, {"Content-Type": "text/xml"}, _error_body(fault)
     return _original_call_action(self)

@@ -325,6 +325,7 @@ def _evaluation(instances: list[DBInstance], rng: random.Random, now: datetime) 
                 worst_severity=min(severities, key=severity_rank, default=""),
                 finding_ids=sorted(ids),
                 unknowns={} if checked else {"tls_versions_accepted": "never checked"},
+                evaluated_synced_at=instance.last_seen,  # the observation's id follows below
             )
         )
         for fid, severity in profile.findings:
@@ -368,6 +369,10 @@ def _evaluation(instances: list[DBInstance], rng: random.Random, now: datetime) 
             )
         )
     TargetState.objects.bulk_create(states, batch_size=BATCH)
+    # Each grade was evaluated from its endpoint's latest observation: none is behind.
+    latest = {state.instance_id: state.latest.pk for state in states}
+    for posture in postures:
+        posture.evaluated_observation_id = latest.get(posture.instance_id)
     InstancePosture.objects.bulk_create(postures, batch_size=BATCH)
     Finding.objects.bulk_create(findings, batch_size=BATCH)
     GradeChange.objects.bulk_create(changes, batch_size=BATCH)

@@ -82,7 +82,9 @@ class CAFact:
 
 @dataclass(frozen=True)
 class RegionInventory:
-    """Everything one region holds. `complete` means instances missing from it are gone."""
+    """Everything one region holds. `complete` means instances missing from it are gone;
+    `unlisted_kinds` are kinds whose listing failed (clusters, proxies): their earlier rows
+    are kept as they were, never marked gone."""
 
     region: str
     instances: tuple[InstanceFact, ...] = ()
@@ -90,6 +92,7 @@ class RegionInventory:
     complete: bool = True
     api_calls: int = 0
     warnings: tuple[str, ...] = field(default=())
+    unlisted_kinds: frozenset[str] = frozenset()
 
 
 class SourceError(Exception):

@@ -54,6 +54,12 @@ class CloudAccount(models.Model):
     ca_bundle = models.CharField(
         max_length=500, blank=True, help_text="Trust bundle (PEM path) for this account."
     )
+    proxy_ca_bundle = models.CharField(
+        max_length=500,
+        blank=True,
+        help_text="Trust bundle (PEM path) for this account's RDS Proxy endpoints, whose "
+        "certificates chain to the Amazon Trust Services roots, not to the RDS CAs.",
+    )
     enabled = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

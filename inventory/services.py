@@ -63,6 +63,13 @@ _COPIED_FIELDS = (
 _DICT_FIELDS = ("tags", "details", "lookup_errors")
 _DERIVED_FIELDS = ("ca_id", "ca_lookup_error", "parent_id", "gone_at")
 _INSTANCE_UPDATE_FIELDS = _COPIED_FIELDS + _DICT_FIELDS + _DERIVED_FIELDS
+# A lookup that failed (its key in InstanceFact.lookup_errors) leaves these fields as the
+# last sync saw them, instead of blanking them: unknown now is not "gone" (DESIGN.md).
+_KEPT_WHEN_UNREAD = {
+    "cluster": ("role", "parameter_group", "parameter_group_is_default", "parameter_apply_status"),
+    "tags": ("tags",),
+    "attribute": ("endpoint_port",),
+}
 
 _PARAMETER_FIELDS = (
     "raw_value",
@@ -282,6 +289,8 @@ def write_region(account: CloudAccount, inventory: RegionInventory) -> RegionOut
     new_parents = []
     for fact in inventory.instances:
         row = by_resource[fact.resource_id]
+        if _unread(fact, "cluster"):
+            continue  # the parent stays what the last sync saw
         parent = by_resource.get(fact.parent_resource_id) if fact.parent_resource_id else None
         parent_id = parent.pk if parent else None
         if row.parent_id != parent_id:
@@ -303,7 +312,9 @@ def write_region(account: CloudAccount, inventory: RegionInventory) -> RegionOut
         vanished = [
             row.pk
             for resource_id, row in existing.items()
-            if resource_id not in by_resource and row.gone_at is None
+            if resource_id not in by_resource
+            and row.gone_at is None
+            and row.kind not in inventory.unlisted_kinds
         ]
         for start in range(0, len(vanished), 500):
             DBInstance.objects.filter(pk__in=vanished[start : start + 500]).update(gone_at=now)
@@ -327,12 +338,21 @@ def _apply_instance_fact(row: DBInstance, fact: InstanceFact, cas, inventory) ->
     wanted = {name: getattr(fact, name) for name in _COPIED_FIELDS}
     wanted.update({name: dict(getattr(fact, name)) for name in _DICT_FIELDS})
     wanted.update(ca_id=ca.pk if ca else None, ca_lookup_error=ca_error, gone_at=None)
+    if row.pk is not None:
+        for what, fields in _KEPT_WHEN_UNREAD.items():
+            if _unread(fact, what):
+                for name in fields:
+                    wanted.pop(name)
     changed = False
     for name, value in wanted.items():
         if getattr(row, name) != value:
             setattr(row, name, value)
             changed = True
     return changed
+
+
+def _unread(fact: InstanceFact, what: str) -> bool:
+    return any(key == what for key, _ in fact.lookup_errors)
 
 
 def _write_cas(account: CloudAccount, inventory: RegionInventory, now) -> dict[str, CACertificate]:
@@ -446,16 +466,18 @@ def _write_pending_actions(by_resource, facts, now) -> int:
                     to_update.append(row)
                 for n, v in values.items():
                     setattr(row, n, v)
-    # An SSL lookup that failed says nothing about a pending renewal: keep what was known.
-    ssl_unread = {
-        by_resource[f.resource_id].pk for f in facts if any(w == "ssl" for w, _ in f.lookup_errors)
+    # A lookup that failed says nothing about what it reports: keep what was known. The SSL
+    # lookup reports renewals (ApsaraDB), pending maintenance the CA rotations (AWS).
+    unread = {
+        (by_resource[f.resource_id].pk, action)
+        for f in facts
+        for what, action in (
+            ("ssl", PendingAction.Action.SSL_RENEWAL),
+            ("pending_actions", PendingAction.Action.CA_ROTATION),
+        )
+        if _unread(f, what)
     }
-    done = [
-        row.pk
-        for key, row in rows.items()
-        if key not in keep
-        and not (key[0] in ssl_unread and key[1] == PendingAction.Action.SSL_RENEWAL)
-    ]
+    done = [row.pk for key, row in rows.items() if key not in keep and key not in unread]
     PendingAction.objects.bulk_create(to_create, batch_size=500)
     PendingAction.objects.bulk_update(to_update, list(_ACTION_FIELDS), batch_size=500)
     PendingAction.objects.filter(pk__in=[r.pk for k, r in rows.items() if k in keep]).update(
@@ -479,6 +501,8 @@ def _write_proxy_targets(account, by_resource, facts) -> int:
     )
     changed = 0
     for proxy_fact in proxies:
+        if _unread(proxy_fact, "targets"):
+            continue  # its targets could not be read: the links stay as they were
         proxy = by_resource[proxy_fact.resource_id]
         wanted = {target_pks[r] for r in wanted_ids[proxy_fact.resource_id] if r in target_pks}
         current = set(proxy.proxy_targets.values_list("pk", flat=True))
@@ -505,6 +529,7 @@ ACCOUNT_SCHEMA = EntrySchema(
             "security_token_env",
             "network_zone",
             "ca_bundle",
+            "proxy_ca_bundle",
         }
     ),
     booleans=frozenset({"enabled"}),

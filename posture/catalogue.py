@@ -82,7 +82,15 @@ CATALOGUE: tuple[Entry, ...] = (
     Entry("config.pending_reboot", "A TLS parameter changed but is not applied", "medium", "B"),
     Entry("config.drift", "A live TLS variable differs from the API's value", "medium", "B"),
     Entry("proxy.tls_not_required", "RDS Proxy does not require TLS", "high", "C"),
+    Entry(
+        "evidence.incomplete",
+        "The grade rests on incomplete evidence (no fresh live probe, or enforcement unknown)",
+        "medium",
+        "B",
+    ),
 )
+# Raised when evidence is missing, so it alone does not turn "no evidence at all" into B.
+INCOMPLETE_EVIDENCE = "evidence.incomplete"
 
 ENTRIES: dict[str, Entry] = {entry.id: entry for entry in CATALOGUE}
 FINDING_IDS: tuple[str, ...] = tuple(ENTRIES)

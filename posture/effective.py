@@ -159,7 +159,8 @@ class View:
                     raw=None,
                     source=ENGINE_DEFAULT,
                     at=self.facts.synced_at,
-                    source_name=parameter.source_name,
+                    # Where the API left it unstated: the group, or the ApsaraDB running list.
+                    source_name=parameter.source_name or parameter.source,
                 )
         why = f"{name} has no stated value" if parameter.raw_value is None else "unreadable"
         return unknown(f"{why} ({parameter.source})")
@@ -248,14 +249,27 @@ class View:
                 variable = Fact(False, facts.engine_version, ENGINE_VERSION, facts.synced_at)
         if facts.provider != "aliyun":
             return variable
-        # ApsaraDB: ForceEncryption OR the running variable; SSLEnabled is not enforcement.
+        # ApsaraDB: ForceEncryption OR the running variable; SSLEnabled is not enforcement,
+        # but without SSL nothing can be enforced (DESIGN.md "Evidence and precedence").
+        if facts.ssl_enabled is False:
+            return Fact(False, {"SSLEnabled": False}, APSARADB_SSL, facts.synced_at)
         forced = self.force_encryption
         if forced.value is True:
             return forced
         if variable.value is True:
             return variable
         if forced.value is False and variable.value is False:
-            return variable
+            # Not forced, and the server does not require it either: both sources named.
+            return Fact(
+                value=False,
+                raw={
+                    "force_encryption": forced.evidence(),
+                    "require_secure_transport": variable.evidence(),
+                },
+                source=f"{APSARADB_SSL}+{variable.source}",
+                at=variable.at or forced.at,
+                stale=variable.stale,
+            )
         return unknown(forced.reason if not forced.known else variable.reason)
 
     @cached_property

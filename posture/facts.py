@@ -51,6 +51,7 @@ class LiveCheck:
     status: str  # ok | unreachable | tls-failed | auth-failed
     reason: str = ""
     evidence: Evidence = field(default_factory=Evidence)
+    observation_id: int | None = None  # which Observation this is (what was evaluated)
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,7 @@ class InstanceFacts:
     ssl_endpoint: str = ""
     lookup_errors: tuple[tuple[str, str], ...] = ()  # (what, why) pairs
     synced_at: datetime | None = None  # when a sync last confirmed these facts
+    network_zone: str = ""  # the account's zone: where a checker that reaches it runs
     check: LiveCheck | None = None
     # Findings open before this evaluation, as (finding id, severity).
     open_findings: tuple[tuple[str, str], ...] = ()

@@ -1,7 +1,7 @@
 """Evaluated posture: findings with history, each endpoint's grade and its history."""
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from inventory.models import DBInstance
 from posture.catalogue import GRADE_ORDER, SEVERITIES
@@ -82,9 +82,38 @@ class InstancePosture(models.Model):
     undetermined = models.JSONField(default=dict, blank=True)
     # What stands between the endpoint and A+ (empty for A+).
     a_plus_blockers = models.JSONField(default=list, blank=True)
+    # The evidence this evaluation read: the latest observation's id and the sync time of the
+    # inventory facts. Newer evidence than these means the grade is behind (evaluation_behind).
+    evaluated_observation_id = models.BigIntegerField(null=True, blank=True)
+    evaluated_synced_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self):
         return f"{self.instance_id}: {self.grade}"
+
+
+def evaluation_behind() -> Q:
+    """DBInstance rows whose stored evaluation is older than their newest evidence: never
+    evaluated, a check stored after it (observation ids only grow), or a sync after it."""
+    return (
+        Q(posture__isnull=True)
+        | Q(check_state__latest_id__gt=F("posture__evaluated_observation_id"))
+        | Q(
+            check_state__latest__isnull=False,
+            posture__evaluated_observation_id__isnull=True,
+        )
+        | Q(last_seen__gt=F("posture__evaluated_synced_at"))
+        | Q(posture__evaluated_synced_at__isnull=True)
+    )
+
+
+def is_behind(instance: DBInstance, posture: InstancePosture | None, state) -> bool:
+    """evaluation_behind() for one row already in memory (its posture and TargetState)."""
+    if posture is None or posture.evaluated_synced_at is None:
+        return True
+    latest = state.latest_id if state is not None else None
+    if latest is not None and (posture.evaluated_observation_id or 0) < latest:
+        return True
+    return instance.last_seen > posture.evaluated_synced_at
 
 
 class GradeChange(models.Model):

@@ -259,6 +259,14 @@ def trust_bundle(view: View, evidence: dict) -> str:
             aliyun_console(facts, "Data Security", "SSL", "Download CA Certificate")
             + f"; add it to {bundle} (the account's ca_bundle)."
         )
+    if facts.kind == "proxy":
+        return (
+            "RDS Proxy presents an AWS Certificate Manager certificate, which chains to the "
+            "Amazon Trust Services roots (Amazon Root CA 1–4), not to the RDS CAs: verify it "
+            f"against them — the proxy_ca_bundle of account {facts.account}, or "
+            "TLSPOSTURE_CA_BUNDLE_AWS_PROXY (`manage.py fetch_ca_bundle aws` installs it) — in "
+            f"place of {bundle}."
+        )
     return (
         f"Verify against the RDS trust store {AWS_TRUST_BUNDLE} (or its regional bundle): set it "
         f"as ca_bundle of account {facts.account} in place of {bundle}."
@@ -408,6 +416,15 @@ def settle_drift(view: View, evidence: dict) -> str:
     )
 
 
+def supply_missing_evidence(view: View, evidence: dict) -> str:
+    lines = ["The grade cannot vouch for A or A+ until these facts are known:"]
+    lines += [
+        f"- {item['fact']} ({item['why']}): {item['supplied_by']}"
+        for item in evidence.get("missing", [])
+    ]
+    return "\n".join(lines)
+
+
 BUILDERS: dict[str, Callable[[View, dict], str]] = {
     "tls.unavailable": enable_tls,
     "transport.plaintext_login_accepted": enforce_transport,
@@ -438,6 +455,7 @@ BUILDERS: dict[str, Callable[[View, dict], str]] = {
     "config.pending_reboot": reboot,
     "config.drift": settle_drift,
     "proxy.tls_not_required": require_tls_on_proxy,
+    "evidence.incomplete": supply_missing_evidence,
 }
 
 

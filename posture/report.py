@@ -21,9 +21,10 @@ from common.tabular import Column, csv_lines, json_document
 from common.timeutil import iso_z
 from inventory.models import DBInstance
 from posture.catalogue import NO_EVIDENCE, grade_rank, severity_rank
-from posture.models import Finding
+from posture.models import Finding, is_behind
 
-# The keys of one instance row, in DESIGN.md's order; `unknown` carries the reasons.
+# The keys of one instance row, in DESIGN.md's order plus the ApsaraDB SSL facts; `unknown`
+# carries the reasons.
 ROW_KEYS = (
     "provider",
     "account",
@@ -36,6 +37,9 @@ ROW_KEYS = (
     "grade",
     "transport_enforced",
     "transport_enforced_source",
+    # ApsaraDB's two facts (SSLEnabled, ForceEncryption), never merged; null elsewhere.
+    "ssl_enabled",
+    "ssl_forced",
     "tls_versions_configured",
     "tls_versions_accepted",
     "server_cert_not_after",
@@ -44,6 +48,10 @@ ROW_KEYS = (
     "ca_valid_till",
     "last_checked",
     "check_status",
+    # When the grade was evaluated, and whether newer evidence (a check or sync since) awaits
+    # an evaluation: then the grade may be out of date.
+    "evaluated_at",
+    "evaluation_behind",
     "findings",
     "unknown",
 )
@@ -137,6 +145,8 @@ def report_row(instance: DBInstance, *, detail: bool = True) -> dict:
         "transport_enforced_source": (posture.transport_enforced_source or None)
         if posture
         else None,
+        "ssl_enabled": instance.ssl_enabled,
+        "ssl_forced": instance.ssl_forced,
         "tls_versions_configured": posture.tls_versions_configured if posture else None,
         "tls_versions_accepted": posture.tls_versions_accepted if posture else None,
         "server_cert_not_after": iso_z(posture.server_cert_not_after) if posture else None,
@@ -145,6 +155,8 @@ def report_row(instance: DBInstance, *, detail: bool = True) -> dict:
         "ca_valid_till": iso_z(posture.ca_valid_till) if posture else None,
         "last_checked": iso_z(last_checked),
         "check_status": (state.status or NEVER_CHECKED) if last_checked else NEVER_CHECKED,
+        "evaluated_at": iso_z(posture.evaluated_at) if posture else None,
+        "evaluation_behind": is_behind(instance, posture, state),
         "findings": [
             {
                 "id": f.finding_id,

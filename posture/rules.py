@@ -21,6 +21,7 @@ from posture import rules_connection as conn
 from posture import rules_server as server
 from posture.catalogue import (
     CATALOGUE,
+    INCOMPLETE_EVIDENCE,
     NO_EVIDENCE,
     cap_for,
     severity_rank,
@@ -30,6 +31,7 @@ from posture.effective import View
 from posture.facts import InstanceFacts, Policy
 from posture.outcomes import Outcome, Raised, Unknown
 from posture.remediation import remediation_for
+from posture.rules_evidence import evidence_incomplete, missing_evidence
 
 RULES: dict[str, Callable[[View], Outcome]] = {
     "tls.unavailable": conn.tls_unavailable,
@@ -61,6 +63,7 @@ RULES: dict[str, Callable[[View], Outcome]] = {
     "config.pending_reboot": server.config_pending_reboot,
     "config.drift": server.config_drift,
     "proxy.tls_not_required": conn.proxy_tls_not_required,
+    INCOMPLETE_EVIDENCE: evidence_incomplete,
 }
 
 A_PLUS_MIN_VALIDITY = timedelta(days=30)
@@ -129,7 +132,8 @@ def evaluate(facts: InstanceFacts, now: datetime, policy: Policy | None = None) 
     caps = [f.cap for f in findings] + [cap_for(fid, sev) for fid, sev in carried]
     severities = [f.severity for f in findings] + [sev for _, sev in carried]
     blockers = tuple(a_plus_blockers(view, severities))
-    if not caps and not has_evidence(view):
+    decisive = [f for f in findings if f.id != INCOMPLETE_EVIDENCE] or carried
+    if not decisive and not has_evidence(view):
         grade = NO_EVIDENCE
     else:
         grade = worst_grade(caps)
@@ -160,9 +164,10 @@ def has_evidence(view: View) -> bool:
 
 def a_plus_blockers(view: View, severities: list[str]) -> list[str]:
     """What stands between this endpoint and A+; [] means A+ (if nothing caps it lower)."""
-    blockers = []
-    if view.transport_enforced.value is not True:
-        blockers.append("transport is not known to be enforced")
+    # What evidence.incomplete lists comes first, in the same words: why and what supplies it.
+    blockers = [item.sentence() for item in missing_evidence(view)]
+    if view.transport_enforced.value is False:
+        blockers.append("transport is not enforced")
     if view.protocol("TLSv1.3").state != ACCEPTED:
         blockers.append("TLS 1.3 was not seen offered")
     below = [v for v in _LEGACY_PROTOCOLS if view.protocol(v).state != REJECTED]
@@ -196,6 +201,13 @@ def summarise(view: View) -> Summary:
         unknowns["tls_versions_accepted"] = view.no_live_reason or "no protocol was tested"
     if not not_after.known:
         unknowns["server_cert_not_after"] = not_after.reason
+    pending_unread = facts.lookup_error("pending")
+    if pending_unread:
+        unknowns["pending_rotations"] = pending_unread
+    for fact in ("ssl_enabled", "ssl_forced"):  # ApsaraDB's two facts, when not stated
+        why = facts.lookup_error(fact) or facts.lookup_error("ssl")
+        if getattr(facts, fact) is None and why:
+            unknowns[fact] = why
     ca_valid_till = facts.ca.valid_till if facts.ca else None
     if ca_valid_till is None and facts.kind == "instance" and facts.provider == "aws":
         unknowns["ca_valid_till"] = facts.ca_lookup_error or "the CA's validity is not known"

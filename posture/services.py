@@ -10,13 +10,15 @@ Re-evaluating unchanged facts changes nothing but last_seen and evaluated_at.
 from __future__ import annotations
 
 import json
+import logging
+import time
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.utils import timezone
 
 from inventory.models import ACTIVE, CloudAccount, DBInstance
@@ -24,6 +26,8 @@ from posture.catalogue import severity_rank
 from posture.models import Finding, GradeChange, InstancePosture
 from posture.rules import Evaluation, evaluate
 from posture.snapshot import build_facts, policy_from_settings
+
+log = logging.getLogger(__name__)
 
 # Endpoints per batch: bounds memory (evidence JSON) while queries stay a fixed few per batch.
 BATCH_SIZE = 500
@@ -45,7 +49,13 @@ _POSTURE_FIELDS = (
     "unknowns",
     "undetermined",
     "a_plus_blockers",
+    "evaluated_observation_id",
+    "evaluated_synced_at",
 )
+# A batch that fails on the database (SQLite busy past its timeout, a PostgreSQL
+# serialization failure or deadlock) is tried again from scratch: it is one transaction.
+BATCH_ATTEMPTS = 4
+RETRY_PAUSE = 0.5  # seconds, doubled after each failed attempt
 
 
 @dataclass
@@ -65,8 +75,35 @@ def evaluate_instances(
     ids = list(dict.fromkeys(instance_ids))
     outcome = EvaluationOutcome()
     for start in range(0, len(ids), BATCH_SIZE):
-        _evaluate_batch(ids[start : start + BATCH_SIZE], now, policy, outcome)
+        _evaluate_with_retries(ids[start : start + BATCH_SIZE], now, policy, outcome)
     return outcome
+
+
+def _evaluate_with_retries(ids: list[int], now, policy, outcome: EvaluationOutcome) -> None:
+    """One batch; a database error rolls it back whole, so it is simply done again.
+
+    What still fails after BATCH_ATTEMPTS raises: the caller logs it, and the endpoints show
+    their evaluation as behind their evidence (models.evaluation_behind) until a later
+    evaluation succeeds."""
+    pause = RETRY_PAUSE
+    for attempt in range(1, BATCH_ATTEMPTS + 1):
+        try:
+            done = _evaluate_batch(ids, now, policy)
+        except OperationalError as exc:
+            if attempt == BATCH_ATTEMPTS:
+                raise
+            log.warning(
+                "posture evaluation of %d endpoint(s) failed (%s); attempt %d of %d in %.1f s",
+                len(ids), exc, attempt + 1, BATCH_ATTEMPTS, pause,
+            )  # fmt: skip
+            time.sleep(pause)
+            pause *= 2
+            continue
+        outcome.evaluated += done.evaluated
+        outcome.opened += done.opened
+        outcome.resolved += done.resolved
+        outcome.grade_changes += done.grade_changes
+        return
 
 
 def evaluate_account(
@@ -91,7 +128,7 @@ def _as_json(value):
 
 
 @transaction.atomic
-def _evaluate_batch(ids: list[int], now, policy, outcome: EvaluationOutcome) -> None:
+def _evaluate_batch(ids: list[int], now, policy) -> EvaluationOutcome:
     open_rows: dict[int, dict[str, Finding]] = defaultdict(dict)
     for row in Finding.objects.filter(instance_id__in=ids, resolved_at__isnull=True):
         open_rows[row.instance_id][row.finding_id] = row
@@ -156,11 +193,11 @@ def _evaluate_batch(ids: list[int], now, policy, outcome: EvaluationOutcome) -> 
             )
         if posture is None:
             posture = InstancePosture(instance_id=facts.instance_id)
-            _fill_posture(posture, evaluation, now)
+            _fill_posture(posture, evaluation, now, facts)
             new_postures.append(posture)
             continue
         before = _posture_values(posture)
-        _fill_posture(posture, evaluation, now)
+        _fill_posture(posture, evaluation, now, facts)
         if _posture_values(posture) != before:
             updated_postures.append(posture)
         else:
@@ -179,18 +216,22 @@ def _evaluate_batch(ids: list[int], now, policy, outcome: EvaluationOutcome) -> 
     if unchanged_postures:
         InstancePosture.objects.filter(pk__in=unchanged_postures).update(evaluated_at=now)
     GradeChange.objects.bulk_create(grade_changes, batch_size=BATCH_SIZE)
-    outcome.evaluated += len(all_facts)
-    outcome.opened += len(new_findings)
-    outcome.resolved += len(resolved)
-    outcome.grade_changes += len(grade_changes)
+    return EvaluationOutcome(
+        evaluated=len(all_facts),
+        opened=len(new_findings),
+        resolved=len(resolved),
+        grade_changes=len(grade_changes),
+    )
 
 
 def _posture_values(posture: InstancePosture) -> tuple:
     return tuple(getattr(posture, name) for name in _POSTURE_FIELDS if name != "evaluated_at")
 
 
-def _fill_posture(posture: InstancePosture, evaluation: Evaluation, now) -> None:
+def _fill_posture(posture: InstancePosture, evaluation: Evaluation, now, facts) -> None:
     summary = evaluation.summary
+    posture.evaluated_observation_id = facts.check.observation_id if facts.check else None
+    posture.evaluated_synced_at = facts.synced_at
     severities = [f.severity for f in evaluation.findings] + [s for _, s in evaluation.carried]
     posture.grade = evaluation.grade
     posture.evaluated_at = now

@@ -52,6 +52,7 @@ def _live_check(state) -> LiveCheck | None:
         status=observation.status,
         reason=reason,
         evidence=evidence,
+        observation_id=observation.pk,
     )
 
 
@@ -150,6 +151,7 @@ def _facts(row: DBInstance, members: list[str], open_findings) -> InstanceFacts:
         ssl_endpoint=row.ssl_endpoint,
         lookup_errors=tuple(sorted((str(k), str(v)) for k, v in (row.lookup_errors or {}).items())),
         synced_at=row.last_seen,
+        network_zone=row.account.network_zone,
         check=_live_check(_check_state(row)),
         open_findings=tuple(open_findings),
     )

@@ -98,6 +98,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"].setdefault(
         "init_command", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
     )
+    # Every transaction takes the write lock when it begins, waiting up to `timeout` for it.
+    # A deferred one reads first and then asks for the lock: when another process wrote in
+    # between, SQLite cannot wait (its snapshot is stale) and answers "database is locked" at
+    # once — an evaluation lost mid-way (issue 13).
+    DATABASES["default"]["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -207,6 +212,9 @@ TLSPOSTURE = {
     # Per-provider defaults, between the account's bundle and CA_BUNDLE in precedence.
     "CA_BUNDLE_AWS": env_str("TLSPOSTURE_CA_BUNDLE_AWS"),
     "CA_BUNDLE_ALIYUN": env_str("TLSPOSTURE_CA_BUNDLE_ALIYUN"),
+    # RDS Proxy endpoints present ACM certificates (Amazon Trust Services roots), not RDS
+    # CA ones: their own bundle. Empty: Amazon Root CA 1–4 from the system store or certifi.
+    "CA_BUNDLE_AWS_PROXY": env_str("TLSPOSTURE_CA_BUNDLE_AWS_PROXY"),
     # Fernet keys (comma-separated, newest first) for stored checker passwords; rotatable.
     "SECRET_KEYS": env_list("TLSPOSTURE_SECRET_KEYS"),
     "STALE_AFTER_HOURS": env_int("TLSPOSTURE_STALE_AFTER_HOURS", 26),

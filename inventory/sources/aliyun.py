@@ -2,9 +2,11 @@
 
 Per region: DescribeDBInstances (Engine=MySQL, 100 per page), then for every instance
 DescribeDBInstanceAttribute (port, kernel), DescribeDBInstanceSSL and DescribeParameters.
-The API has no batch form of the last three, so they run on a small thread pool. One
-instance's failing lookup leaves that fact unknown (with the reason) and the region
-complete; a listing that fails fails the region, which then keeps its earlier data.
+The API has no batch form of the last three, so they run on a small thread pool. A failing
+per-instance call — denied, throttled past the retries, not implemented, an unparseable
+body, a timeout — leaves the facts it gives unknown (with the reason, and a region warning)
+and the instances still sync; only a listing that fails fails the region, which then keeps
+its earlier data.
 
 Retries (throttling, honouring `x-acs-retry-after`; 5xx; network errors) come from the SDK's
 `Config.retry_options` — the only retry mechanism the 16.x SDK honours.
@@ -34,10 +36,10 @@ PAGE_SIZE = 100  # the API's maximum
 MAX_PAGES = 1000  # a guard against a listing that never ends, far above any real account
 # Region used for DescribeRegions; the API answers the same list from every region.
 DISCOVERY_REGION = "cn-hangzhou"
-# After this many per-instance calls fail on the network (each after its own retries), the
-# API is taken to be unreachable: the region fails and keeps its data instead of waiting out
-# hundreds of timeouts and then writing every instance as unknown.
-NETWORK_FAILURES_PER_REGION = 3
+# After this many calls of one action fail on the network (each after its own retries), that
+# action is taken to be unreachable for the region: it is not tried for the remaining
+# instances (their facts from it are unknown), instead of waiting out hundreds of timeouts.
+NETWORK_FAILURES_PER_ACTION = 3
 THROTTLING_CODES = [
     "Throttling",
     "Throttling.User",
@@ -118,19 +120,19 @@ def _credentials(account) -> _Credentials:
 
 
 class _NetworkBudget:
-    """Counts per-instance network failures across one region's worker threads."""
+    """Counts network failures per action across one region's worker threads."""
 
     def __init__(self, limit: int):
-        self.limit, self.failures = limit, 0
+        self.limit = limit
+        self.failures: dict[str, int] = {}
         self._lock = threading.Lock()
 
-    def spend(self) -> None:
+    def spend(self, action: str) -> None:
         with self._lock:
-            self.failures += 1
+            self.failures[action] = self.failures.get(action, 0) + 1
 
-    @property
-    def exhausted(self) -> bool:
-        return self.failures >= self.limit
+    def exhausted(self, action: str) -> bool:
+        return self.failures.get(action, 0) >= self.limit
 
 
 class _CallFailed(Exception):
@@ -173,25 +175,18 @@ class AliyunSource:
     def fetch_region(self, region: str) -> RegionInventory:
         client = self._client(region)
         listing = self._list_instances(client, region)
-        budget = _NetworkBudget(NETWORK_FAILURES_PER_REGION)
+        budget = _NetworkBudget(NETWORK_FAILURES_PER_ACTION)
         workers = min(self.workers, max(1, len(listing.instances)))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="aliyun") as pool:
             found = list(
                 pool.map(lambda item: self._look_up(client, item, budget), listing.instances)
             )
-        if budget.exhausted:
-            raise SourceError(
-                f"the API stopped answering: {budget.failures} per-instance calls failed on "
-                "the network after retries"
-            )
         facts = tuple(
             instance_fact(item, lookups)
             for item, (lookups, _) in zip(listing.instances, found, strict=True)
         )
-        unknown = sum(1 for fact in facts if fact.lookup_errors)
         warnings = list(listing.warnings)
-        if unknown:
-            warnings.append(f"{unknown} instance(s) have facts that could not be read")
+        warnings += _lookup_warnings(listing.instances, [lookups for lookups, _ in found])
         return RegionInventory(
             region=region,
             instances=facts,
@@ -270,15 +265,18 @@ class AliyunSource:
             ),
         ]
         for key, action, method, request in wanted:
-            if budget.exhausted:
-                lookups.errors[key] = f"{action}: not tried, the API stopped answering"
+            if budget.exhausted(action):
+                lookups.errors[key] = (
+                    f"{action}: not tried, it failed on the network for "
+                    f"{budget.limit} other instances of the region"
+                )
                 continue
             calls += 1
             try:
                 body = self._call(action, method, request, raw=True)
             except _CallFailed as exc:
                 if exc.network:
-                    budget.spend()
+                    budget.spend(action)
                 lookups.errors[key] = exc.reason
                 continue
             if key == "attribute":
@@ -328,6 +326,31 @@ class AliyunSource:
             )
         text = self.credentials.redact(" ".join(text.split()))
         return text[:_MESSAGE_LIMIT], network
+
+
+# What each per-instance lookup gives, for the region warning when it fails.
+_LOOKUP_GIVES = {
+    "attribute": "ports and kernel versions (earlier ports are kept)",
+    "ssl": "SSL enabled, SSL forced and certificate expiry",
+    "parameters": "running TLS parameters (earlier values are kept)",
+}
+
+
+def _lookup_warnings(listed: list, found: list[InstanceLookups]) -> list[str]:
+    """One warning per per-instance lookup that failed anywhere in the region."""
+    warnings = []
+    for key, gives in _LOOKUP_GIVES.items():
+        failed = [
+            (row.dbinstance_id, f.errors[key])
+            for row, f in zip(listed, found, strict=True)
+            if key in f.errors
+        ]
+        if failed:
+            ident, why = failed[0]
+            warnings.append(
+                f"{len(failed)} of {len(listed)} instances: {gives} unknown ({ident}: {why})"
+            )
+    return warnings
 
 
 def _is_malformed_body(exc: Exception) -> bool:

@@ -27,6 +27,9 @@ PENDING = "pending-reboot"
 IN_SYNC = "in-sync"
 # Options MySQL does not know are written with this prefix in ApsaraDB parameter lists.
 LOOSE_PREFIX = "loose_"
+ENFORCEMENT_PARAMETER = "require_secure_transport"
+# set_by of a parameter the running list does not hold (its default runs).
+NOT_LISTED = "not-in-running-parameters"
 
 ROLES = {
     "Primary": "primary",
@@ -135,6 +138,12 @@ def _parameter_facts(body) -> tuple[tuple[ParameterFact, ...], dict[str, str]]:
     facts, pending = [], {}
     for name in TLS_PARAMETERS:
         found = next((n for n in (name, LOOSE_PREFIX + name) if n in running), None)
+        if found is None and name == ENFORCEMENT_PARAMETER:
+            # A running list read in full that does not hold it: the server runs MySQL's
+            # default, OFF (DESIGN.md "Evidence and precedence"). No value is stated, so the
+            # row says "not stated"; posture applies the engine default and names this source.
+            facts.append(ParameterFact(name, None, PARAMETER_SOURCE, set_by=NOT_LISTED))
+            continue
         if found is None:
             continue  # not listed: this engine version has no such option
         raw = running[found]

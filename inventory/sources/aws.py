@@ -18,12 +18,16 @@ import botocore.session
 from botocore.config import Config
 from botocore.credentials import RefreshableCredentials
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+from botocore.parsers import ResponseParserError
 from django.conf import settings
 
 from inventory.facts import RegionInventory, SourceError
 from inventory.sources.aws_region import RegionReader
 
-API_ERRORS = (ClientError, BotoCoreError)
+# What the API (or something posing as it: a proxy answering HTML, moto's 500 page) can do
+# to a call. botocore raises ResponseParserError, which is no BotoCoreError, for a body it
+# cannot parse.
+API_ERRORS = (ClientError, BotoCoreError, ResponseParserError)
 ROLE_SESSION_NAME = "tlsposture-inventory"
 HOME_REGION = "us-east-1"  # where STS and region discovery go when no region is configured
 _MAX_MESSAGE = 400
@@ -162,7 +166,23 @@ def describe_error(exc: Exception) -> str:
         text += f", gave up after {retries + 1} attempts)" if retries else ")"
     elif isinstance(exc, NoCredentialsError):
         text = "NoCredentials: no AWS credentials in the environment, shared files or role"
+    elif isinstance(exc, ResponseParserError):
+        text = f"unparseable answer: {_what_came(str(exc))}"
     else:
         text = f"{type(exc).__name__}: {exc}"
     text = _TOKEN.sub(r"\1\2…", _USERINFO.sub("", " ".join(text.split())))
     return text if len(text) <= _MAX_MESSAGE else text[: _MAX_MESSAGE - 1] + "…"
+
+
+_HTML_TITLE = re.compile(r"<title>([^<]{1,120})</title>", re.IGNORECASE)
+
+
+def _what_came(message: str) -> str:
+    """What a body botocore could not parse looked like, without echoing the body itself
+    (an HTML error page of a proxy, moto's 500 page for an action it does not implement)."""
+    title = _HTML_TITLE.search(message)
+    if title:
+        return f"an HTML page ({title.group(1).strip()}) instead of the API's XML"
+    if "<html" in message.lower() or "<!doctype html" in message.lower():
+        return "an HTML page instead of the API's XML"
+    return "a body that is not the API's XML"

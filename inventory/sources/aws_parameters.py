@@ -8,6 +8,7 @@ instance parameter group.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -22,6 +23,8 @@ ENGINE_DEFAULT = "api:engine-default"
 DOCUMENTED_DEFAULT = "documented-default"
 
 _FILTER = [{"Name": "parameter-name", "Values": list(TLS_PARAMETERS)}]
+
+log = logging.getLogger(__name__)
 
 
 def family_of(engine: str, engine_version: str) -> str:
@@ -75,6 +78,15 @@ class ParameterReader:
         self._api_errors = api_errors
         self._groups: dict[tuple[bool, str], dict | str] = {}
         self._defaults: dict[tuple[bool, str], dict | str] = {}
+        self._failed: dict[tuple[str, str], str] = {}  # (operation, group or family) → why
+
+    def warnings(self) -> list[str]:
+        """One line per group or family whose lookup failed (the region still syncs)."""
+        return [
+            f"{operation} failed for {name}: {why}; the TLS parameters it states are unknown "
+            "(earlier values are kept)"
+            for (operation, name), why in self._failed.items()
+        ]
 
     def for_group(
         self, group: str, family: str, *, cluster: bool, apply_status: str
@@ -121,12 +133,13 @@ class ParameterReader:
             if cluster:
                 pages = self._pages(
                     "describe_db_cluster_parameters",
+                    group,
                     DBClusterParameterGroupName=group,
                     Filters=_FILTER,
                 )
             else:
                 pages = self._pages(
-                    "describe_db_parameters", DBParameterGroupName=group, Filters=_FILTER
+                    "describe_db_parameters", group, DBParameterGroupName=group, Filters=_FILTER
                 )
             self._groups[key] = _by_name(pages, "Parameters")
         return self._groups[key]
@@ -136,22 +149,37 @@ class ParameterReader:
         if key not in self._defaults:
             if cluster:  # AWS does not filter this call: read every page
                 pages = self._pages(
-                    "describe_engine_default_cluster_parameters", DBParameterGroupFamily=family
+                    "describe_engine_default_cluster_parameters",
+                    family,
+                    DBParameterGroupFamily=family,
                 )
             else:
                 pages = self._pages(
                     "describe_engine_default_parameters",
+                    family,
                     DBParameterGroupFamily=family,
                     Filters=_FILTER,
                 )
             self._defaults[key] = _by_name(pages, "EngineDefaults.Parameters")
         return self._defaults[key]
 
-    def _pages(self, operation: str, **kwargs) -> list[dict] | str:
+    def _pages(self, operation: str, subject: str, **kwargs) -> list[dict] | str:
+        """Every page, or why not (any failure: this lookup never fails the region)."""
         try:
             return list(self._rds.get_paginator(operation).paginate(**kwargs))
         except self._api_errors as exc:
-            return self._describe(exc)
+            why = self._describe(exc)
+        except Exception as exc:  # not the API's doing: logged as a bug, still not fatal
+            log.exception("%s for %s failed unexpectedly", operation, subject)
+            why = f"unexpected {type(exc).__name__}: {exc}"[:300]
+        self._failed[(_operation_name(operation), subject)] = why
+        return why
+
+
+def _operation_name(method: str) -> str:
+    """describe_db_parameters → DescribeDBParameters (how IAM and the API name it)."""
+    words = {"db": "DB"}
+    return "".join(words.get(word, word.capitalize()) for word in method.split("_"))
 
 
 def _by_name(pages: list[dict] | str, path: str) -> dict | str:

@@ -4,13 +4,17 @@ Calls per region: one paginated listing each of instances, clusters, proxies, pe
 maintenance and certificates; per proxy its targets and tags; per parameter group and per
 engine family what aws_parameters.py needs. Nothing is read once per instance.
 
-A listing that fails raises (the region keeps its earlier data); a lookup whose absence can
-be shown as "unknown" (CA list, a group's parameters, engine defaults, proxy tags) is
-recorded with its reason and the region still syncs.
+Only the instance listing is essential: when it fails the region fails and keeps its earlier
+data. Every other lookup (DESIGN.md "Evidence and precedence") degrades on any failure —
+AccessDenied, throttling past the retries, an action the endpoint does not implement, a
+body that does not parse, a timeout — to a region warning plus explicit unknowns on exactly
+the facts it would have given (`InstanceFact.lookup_errors`, `RegionInventory.unlisted_kinds`),
+and services.write_region keeps the earlier rows of what could not be read.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from inventory.facts import InstanceFact, RegionInventory
@@ -22,6 +26,23 @@ ENGINES = ("mysql", "mariadb", "aurora-mysql")
 # parameters from the cluster parameter group).
 CLUSTER_ENGINES = ("aurora-mysql", "mysql")
 PROXY_FAMILY = "MYSQL"
+# lookup_errors keys; services.write_region keeps the earlier rows each one stands for.
+CLUSTER_UNREAD = "cluster"
+PENDING_UNREAD = "pending_actions"
+TARGETS_UNREAD = "targets"
+TAGS_UNREAD = "tags"
+
+log = logging.getLogger(__name__)
+
+
+class _Failed:
+    """An optional lookup that failed: why, in words a user can act on."""
+
+    def __init__(self, operation: str, reason: str):
+        self.operation, self.reason = operation, reason
+
+    def __str__(self) -> str:
+        return f"{self.operation} failed: {self.reason}"
 
 
 class RegionReader:
@@ -33,32 +54,58 @@ class RegionReader:
         self.parameters = ParameterReader(rds, describe, api_errors)
 
     def read(self) -> RegionInventory:
+        # The one essential listing: its failure raises and fails the region.
         instances = self._all(
             "describe_db_instances",
             "DBInstances",
             Filters=[{"Name": "engine", "Values": list(ENGINES)}],
         )
-        clusters = self._all(
-            "describe_db_clusters",
-            "DBClusters",
-            Filters=[{"Name": "engine", "Values": list(CLUSTER_ENGINES)}],
+        warnings: list[str] = []
+        unlisted: set[str] = set()
+        clusters = self._optional(
+            "DescribeDBClusters",
+            lambda: self._all(
+                "describe_db_clusters",
+                "DBClusters",
+                Filters=[{"Name": "engine", "Values": list(CLUSTER_ENGINES)}],
+            ),
         )
-        proxies = [
-            p
-            for p in self._all("describe_db_proxies", "DBProxies")
-            if p.get("EngineFamily") == PROXY_FAMILY
-        ]
-        pending = m.pending_actions_by_resource(
-            self._all("describe_pending_maintenance_actions", "PendingMaintenanceActions")
+        if isinstance(clusters, _Failed):
+            warnings.append(
+                f"{clusters}; Aurora clusters keep their earlier data and their members' "
+                "cluster parameters are unknown"
+            )
+            unlisted.add("cluster")
+        proxies = self._optional(
+            "DescribeDBProxies", lambda: self._all("describe_db_proxies", "DBProxies")
         )
-        cas, warnings = self._cas()
+        if isinstance(proxies, _Failed):
+            warnings.append(f"{proxies}; RDS Proxies keep their earlier data")
+            unlisted.add("proxy")
+        else:
+            proxies = [p for p in proxies if p.get("EngineFamily") == PROXY_FAMILY]
+        pending = self._optional(
+            "DescribePendingMaintenanceActions",
+            lambda: m.pending_actions_by_resource(
+                self._all("describe_pending_maintenance_actions", "PendingMaintenanceActions")
+            ),
+        )
+        if isinstance(pending, _Failed):
+            warnings.append(f"{pending}; pending CA rotations are unknown")
+        cas = self._cas(warnings)
 
         world = _World(instances, clusters, pending)
         facts = [self._instance(db, world) for db in instances]
-        facts += [self._cluster(cluster, world) for cluster in clusters]
-        facts += [self._proxy(proxy, world) for proxy in proxies]
+        facts += [self._cluster(cluster, world) for cluster in world.cluster_list]
+        facts += [self._proxy(proxy, world) for proxy in world.proxies(proxies)]
+        warnings += self.parameters.warnings()
+        warnings += _per_instance_warnings(facts, (TARGETS_UNREAD, TAGS_UNREAD))
         return RegionInventory(
-            region=self.region, instances=tuple(facts), cas=cas, warnings=tuple(warnings)
+            region=self.region,
+            instances=tuple(facts),
+            cas=cas,
+            warnings=tuple(warnings),
+            unlisted_kinds=frozenset(unlisted),
         )
 
     def _all(self, operation: str, key: str, **kwargs) -> list[dict]:
@@ -67,14 +114,27 @@ class RegionReader:
             found.extend(page.get(key) or ())
         return found
 
-    def _cas(self):
+    def _optional(self, operation: str, read: Callable):
+        """What `read()` returns, or _Failed: an optional lookup never fails the region."""
         try:
-            pages = list(self.rds.get_paginator("describe_certificates").paginate())
+            return read()
         except self.api_errors as exc:
-            return (), [f"CA list could not be read: {self.describe(exc)}"]
+            return _Failed(operation, self.describe(exc))
+        except Exception as exc:  # not the API's doing: a bug, shown and logged, not fatal
+            log.exception("%s in %s failed unexpectedly", operation, self.region)
+            return _Failed(operation, f"unexpected {type(exc).__name__}: {exc}"[:300])
+
+    def _cas(self, warnings: list[str]):
+        pages = self._optional(
+            "DescribeCertificates",
+            lambda: list(self.rds.get_paginator("describe_certificates").paginate()),
+        )
+        if isinstance(pages, _Failed):
+            warnings.append(f"CA list could not be read: {pages.reason}")
+            return ()
         certificates = [c for page in pages for c in page.get("Certificates") or ()]
         defaults = [p.get("DefaultCertificateForNewLaunches") for p in pages]
-        return m.cas(certificates, next((d for d in defaults if d), "")), []
+        return m.cas(certificates, next((d for d in defaults if d), ""))
 
     def _instance(self, db: dict, world: _World) -> InstanceFact:
         arn = db["DBInstanceArn"]
@@ -83,7 +143,14 @@ class RegionReader:
         own_group = (db.get("DBParameterGroups") or [{}])[0]
         cluster_id = db.get("DBClusterIdentifier")
         extra = {"instance_class": db.get("DBInstanceClass")}
-        if cluster_id:
+        unread: list[tuple[str, str]] = []
+        if cluster_id and world.clusters_failed:
+            # Role, cluster and cluster parameter group stay as the last sync saw them.
+            role = parent = group = apply_status = ""
+            unread.append((CLUSTER_UNREAD, str(world.clusters_failed)))
+            extra["instance_parameter_group"] = own_group.get("DBParameterGroupName")
+            params = _unknown(f"cluster {cluster_id}: {world.clusters_failed}")
+        elif cluster_id:
             cluster = world.clusters.get(cluster_id)
             member = world.members.get(ident, {})
             role = ("writer" if member.get("IsClusterWriter") else "reader") if member else ""
@@ -107,13 +174,13 @@ class RegionReader:
                 )
             else:
                 params = _unknown("the instance reports no parameter group")
-        errors = list(params.errors)
+        errors = unread + list(params.errors)
         _, not_after, cert_source = m.server_certificate(db)
         if not_after is None and host:
             errors.append(("server_certificate", "the API returned no CertificateDetails"))
         ca = db.get("CACertificateIdentifier", "")
         pending_ca = (db.get("PendingModifiedValues") or {}).get("CACertificateIdentifier", "")
-        actions = world.pending.get(arn, ())
+        actions = world.pending_for(arn, errors)
         if pending_ca:
             actions += (m.ca_change(ca, pending_ca),)
         return InstanceFact(
@@ -154,6 +221,7 @@ class RegionReader:
         params = self.parameters.for_group(
             group, _family(cluster), cluster=True, apply_status=apply_status
         )
+        errors = list(params.errors)
         # Clients of the cluster endpoint meet the writer's certificate.
         writer_id = next(
             (x["DBInstanceIdentifier"] for x in members if x.get("IsClusterWriter")), ""
@@ -183,20 +251,27 @@ class RegionReader:
             server_cert_source=cert_source,
             publicly_accessible=cluster.get("PubliclyAccessible"),
             iam_auth_enabled=cluster.get("IAMDatabaseAuthenticationEnabled"),
-            pending_actions=world.pending.get(cluster["DBClusterArn"], ()),
+            pending_actions=world.pending_for(cluster["DBClusterArn"], errors),
             tags=m.tags(cluster),
             details=m.details(certificate_from=writer_id if certified is writer else None),
-            lookup_errors=params.errors,
+            lookup_errors=tuple(errors),
         )
 
     def _proxy(self, proxy: dict, world: _World) -> InstanceFact:
         name, arn = proxy["DBProxyName"], proxy["DBProxyArn"]
-        targets = self._all("describe_db_proxy_targets", "Targets", DBProxyName=name)
         errors = []
-        try:
-            tag_list = self.rds.list_tags_for_resource(ResourceName=arn).get("TagList")
-        except self.api_errors as exc:
-            tag_list, errors = [], [("tags", self.describe(exc))]
+        targets = self._optional(
+            "DescribeDBProxyTargets",
+            lambda: self._all("describe_db_proxy_targets", "Targets", DBProxyName=name),
+        )
+        if isinstance(targets, _Failed):
+            targets, errors = [], [(TARGETS_UNREAD, str(targets))]
+        tag_list = self._optional(
+            "ListTagsForResource",
+            lambda: self.rds.list_tags_for_resource(ResourceName=arn).get("TagList"),
+        )
+        if isinstance(tag_list, _Failed):
+            tag_list, errors = [], [*errors, (TAGS_UNREAD, str(tag_list))]
         return InstanceFact(
             kind="proxy",
             identifier=name,
@@ -216,19 +291,34 @@ class RegionReader:
 
 
 class _World:
-    """The region's listings, indexed for the lookups facts need."""
+    """The region's listings, indexed for the lookups facts need; a listing that failed is
+    a _Failed, and what it would have given is unknown."""
 
-    def __init__(self, instances: list[dict], clusters: list[dict], pending: dict):
+    def __init__(self, instances: list[dict], clusters, pending):
         self.instances = {db["DBInstanceIdentifier"]: db for db in instances}
         self.instance_arns = {ident: db["DBInstanceArn"] for ident, db in self.instances.items()}
-        self.clusters = {c["DBClusterIdentifier"]: c for c in clusters}
+        self.clusters_failed = clusters if isinstance(clusters, _Failed) else None
+        self.cluster_list = [] if self.clusters_failed else clusters
+        self.clusters = {c["DBClusterIdentifier"]: c for c in self.cluster_list}
         self.cluster_arns = {ident: c["DBClusterArn"] for ident, c in self.clusters.items()}
         self.members = {
             member["DBInstanceIdentifier"]: member
-            for cluster in clusters
+            for cluster in self.cluster_list
             for member in cluster.get("DBClusterMembers") or ()
         }
-        self.pending = pending
+        self.pending_failed = pending if isinstance(pending, _Failed) else None
+        self.pending = {} if self.pending_failed else pending
+
+    def pending_for(self, arn: str, errors: list[tuple[str, str]]) -> tuple:
+        """The resource's pending CA rotations; when the listing failed, none are known and
+        `errors` says why (the earlier rows stay)."""
+        if self.pending_failed:
+            errors.append((PENDING_UNREAD, str(self.pending_failed)))
+        return self.pending.get(arn, ())
+
+    @staticmethod
+    def proxies(proxies) -> list[dict]:
+        return [] if isinstance(proxies, _Failed) else proxies
 
 
 def _family(resource: dict) -> str:
@@ -249,3 +339,17 @@ def _replication(db: dict, world: _World) -> tuple[str, str]:
     if db.get("ReadReplicaDBInstanceIdentifiers"):
         return "primary", ""
     return "", ""
+
+
+def _per_instance_warnings(facts: list[InstanceFact], keys: tuple[str, ...]) -> list[str]:
+    """One warning per kind of per-endpoint lookup that failed, with an example."""
+    warnings = []
+    for key in keys:
+        failed = [
+            (f.identifier, why) for f in facts for what, why in f.lookup_errors if what == key
+        ]
+        if failed:
+            ident, why = failed[0]
+            more = f" and {len(failed) - 1} more" if len(failed) > 1 else ""
+            warnings.append(f"{key.replace('_', ' ')} of {ident}{more}: {why}")
+    return warnings

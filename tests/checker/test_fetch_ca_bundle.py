@@ -60,18 +60,34 @@ def test_installs_the_bundle_and_lists_its_cas(site, tmp_path):
     out = _fetch("aws", "--url", f"{site}/global/global-bundle.pem", "--output", str(target))
     assert target.read_bytes() == BUNDLE
     lines = out.splitlines()
-    assert lines[0] == f"installed {target} from {site}/global/global-bundle.pem: 3 CAs"
+    assert lines[0] == (
+        f"installed {target} from {site}/global/global-bundle.pem: 3 CAs — the RDS CAs, for DB "
+        "instances and Aurora clusters"
+    )
     # Soonest expiry first; the expired one is marked.
     assert lines[1].endswith("   -31 days  Test RDS 2019 CA  EXPIRED")
     assert lines[2].endswith("days  Test RDS rsa2048 G1") and " 399 days " in lines[2]
     assert lines[3].endswith("days  Test RDS root CA")
-    assert lines[4] == f"use it for every aws endpoint with TLSPOSTURE_CA_BUNDLE_AWS={target}"
+    assert lines[4] == f"use it with TLSPOSTURE_CA_BUNDLE_AWS={target}"
+    # And next to it the RDS Proxy bundle: the Amazon roots from the local trust store.
+    proxy = tmp_path / "ca" / "aws-proxy-bundle.pem"
+    assert lines[5].startswith(f"installed {proxy} from ")
+    assert lines[5].endswith(
+        ": 4 CAs — the Amazon Trust Services roots, for RDS Proxy endpoints (their ACM "
+        "certificates chain to these, not to the RDS CAs)"
+    )
+    assert sorted(line.rsplit("  ", 1)[1] for line in lines[6:10]) == [
+        f"Amazon Root CA {n}" for n in range(1, 5)
+    ]
+    assert lines[10] == f"use it with TLSPOSTURE_CA_BUNDLE_AWS_PROXY={proxy}"
+    assert proxy.read_bytes().count(b"-----BEGIN CERTIFICATE-----") == 4
 
 
 def test_default_output_is_under_the_data_directory(site, tmp_path):
     with override_settings(DATA_DIR=tmp_path):
         _fetch("aws", "--url", f"{site}/global/global-bundle.pem")
     assert (tmp_path / "ca" / "aws-bundle.pem").read_bytes() == BUNDLE
+    assert (tmp_path / "ca" / "aws-proxy-bundle.pem").is_file()
 
 
 @pytest.mark.parametrize(

@@ -54,7 +54,9 @@ def test_instance_csv_streams_the_filtered_rows_as_posture_report_does(staff_cli
     text = ",".join(CSV_COLUMNS) + "\n" + b"".join(pieces).decode()
     rows = {row["identifier"]: row for row in csv.DictReader(io.StringIO(text))}
     assert set(rows) == {"orders-db", "legacy-db", "expiring-db", "rotation-db", "eu-db"}
-    assert rows["legacy-db"]["finding_ids"] == "transport.not_enforced cert.expiring"
+    assert rows["legacy-db"]["finding_ids"] == (
+        "transport.not_enforced evidence.incomplete cert.expiring"
+    )
     assert rows["legacy-db"]["transport_enforced"] == "false"
     assert rows["orders-db"]["tls_versions_accepted"] == "TLSv1.2 TLSv1.3"
     assert text == _report("--format", "csv", "--account", "prod-aws")
@@ -74,7 +76,11 @@ def test_instance_json_export_is_posture_reports_json_for_the_same_filter(staff_
     report = json.loads(exported)
     assert report["generated_at"] == "2026-11-23T08:00:00Z"
     legacy = next(r for r in report["instances"] if r["identifier"] == "legacy-db")
-    assert {f["id"] for f in legacy["findings"]} == {"transport.not_enforced", "cert.expiring"}
+    assert {f["id"] for f in legacy["findings"]} == {
+        "transport.not_enforced",
+        "evidence.incomplete",  # never checked
+        "cert.expiring",
+    }
     assert all(f["remediation"] and f["evidence"] for f in legacy["findings"])
 
 
@@ -156,7 +162,8 @@ def test_posture_report_writes_xlsx_and_findings(world, tmp_path):
     )
     document = json.loads(_report("--findings", "--account", "cn-aliyun"))
     assert [(f["identifier"], f["id"]) for f in document["findings"]] == [
-        ("rm-orders", "transport.not_enforced")
+        ("rm-orders", "evidence.incomplete"),
+        ("rm-orders", "transport.not_enforced"),
     ]
     json_file = tmp_path / "fleet.json"
     call_command("posture_report", "--output", str(json_file), stdout=io.StringIO())

@@ -180,3 +180,29 @@ def test_a_seeded_generator_builds_the_same_endpoint_names_again(server):
 
     first = cluster_endpoint()
     assert first.startswith("ledger.cluster-") and first == cluster_endpoint()
+
+
+def test_a_slow_optional_lookup_times_out_into_a_warning(server, settings):
+    settings.TLSPOSTURE = {
+        **settings.TLSPOSTURE,
+        "CLOUD_API_ATTEMPTS": 1,
+        "CLOUD_API_READ_TIMEOUT": 0.3,
+    }
+    boto3.client("rds", region_name="eu-west-1", endpoint_url=server).create_db_instance(
+        DBInstanceIdentifier="shop", DBInstanceClass="db.t3.micro", Engine="mysql"
+    )
+    seed(
+        server,
+        "inject_fault",
+        account_id=ACCOUNT,
+        region="eu-west-1",
+        action="DescribePendingMaintenanceActions",
+        delay=1.0,
+    )
+
+    inventory = _source(server).fetch_region("eu-west-1")
+
+    (shop,) = inventory.instances
+    reason = dict(shop.lookup_errors)["pending_actions"]
+    assert reason.startswith("DescribePendingMaintenanceActions failed: ReadTimeoutError")
+    assert any(w.startswith("DescribePendingMaintenanceActions failed") for w in inventory.warnings)

@@ -253,3 +253,95 @@ def test_a_role_that_cannot_be_assumed_fails_its_account_once(aws, tmp_path):
         _sync("--account", "audit-aws")
 
     assert "audit-aws/eu-west-1: role not-an-arn could not be assumed" in str(failed.value)
+
+
+def test_optional_lookups_that_fail_keep_the_earlier_rows(aws, tmp_path, quick_retries):
+    _import(tmp_path)
+    aws.cluster_group("ledger-tls", "aurora-mysql8.0", require_secure_transport="ON")
+    aws.cluster("ledger", members=2, group="ledger-tls")
+    orders_arn = aws.instance("orders")
+    aws.proxy("orders-proxy", require_tls=True, instances=("orders",))
+    moto_rds.add_pending_maintenance_action(DEFAULT_ACCOUNT, "us-east-1", orders_arn)
+    _sync("--account", "prod-aws", "--region", "us-east-1")
+    before = {row.identifier: row for row in DBInstance.objects.all()}
+    # A proxy answering HTML for three listings, and a denied per-proxy lookup.
+    for action in ("DescribeDBClusters", "DescribeDBProxies", "DescribePendingMaintenanceActions"):
+        moto_rds.inject_fault(
+            DEFAULT_ACCOUNT, "us-east-1", action, code="Bad Gateway", status=502, html=True
+        )
+
+    out = _sync("--account", "prod-aws", "--region", "us-east-1")
+
+    # The three instances were listed; the cluster and the proxy could not be.
+    assert "prod-aws: ok, 1/1 regions, 3 endpoints (0 new" in out and ", 0 gone)" in out
+    region = SyncRun.objects.latest().regions.get()
+    assert region.status == "ok"
+    assert [w.split(":")[0] for w in region.warnings] == [
+        "DescribeDBClusters failed",
+        "DescribeDBProxies failed",
+        "DescribePendingMaintenanceActions failed",
+    ]
+    assert "an HTML page (502 Bad Gateway)" in region.warnings[0]
+    ledger, proxy = _row("ledger"), _row("orders-proxy")
+    assert ledger.gone_at is None and proxy.gone_at is None  # unlisted, not gone
+    assert ledger.last_seen == before["ledger"].last_seen  # nor confirmed
+    for member in ("ledger-1", "ledger-2"):
+        row = _row(member)
+        assert (row.parent_id, row.role, row.parameter_group) == (
+            ledger.pk,
+            before[member].role,
+            "ledger-tls",
+        )
+        assert row.lookup_errors["cluster"].startswith("DescribeDBClusters failed")
+        assert row.tls_parameters.get(name="require_secure_transport").raw_value == "ON"
+    assert list(proxy.proxy_targets.values_list("identifier", flat=True)) == ["orders"]
+    orders = _row("orders")
+    assert orders.pending_actions.get().action == "ca-certificate-rotation"  # kept
+    assert orders.lookup_errors["pending_actions"].startswith(
+        "DescribePendingMaintenanceActions failed: unparseable answer"
+    )
+
+
+def test_a_denied_proxy_lookup_keeps_its_targets_and_tags(aws, tmp_path):
+    _import(tmp_path)
+    aws.instance("orders")
+    aws.proxy("orders-proxy", require_tls=True, instances=("orders",))
+    _sync("--account", "prod-aws", "--region", "us-east-1")
+    for action in ("DescribeDBProxyTargets", "ListTagsForResource"):
+        moto_rds.inject_fault(DEFAULT_ACCOUNT, "us-east-1", action, code="AccessDenied", status=403)
+
+    _sync("--account", "prod-aws", "--region", "us-east-1")
+
+    proxy = _row("orders-proxy")
+    assert list(proxy.proxy_targets.values_list("identifier", flat=True)) == ["orders"]
+    assert proxy.tags == {"team": "platform"}
+    assert sorted(proxy.lookup_errors) == ["tags", "targets"]
+    assert (
+        proxy.lookup_errors["targets"]
+        == "DescribeDBProxyTargets failed: AccessDenied: AccessDenied (DescribeDBProxyTargets)"
+    )
+    warnings = SyncRun.objects.latest().regions.get().warnings
+    assert any(
+        w.startswith("targets of orders-proxy: DescribeDBProxyTargets failed") for w in warnings
+    )
+
+
+def test_throttling_past_the_retries_on_an_optional_lookup_is_a_warning(
+    aws, tmp_path, quick_retries
+):
+    _import(tmp_path)
+    aws.cluster("ledger", members=1)
+    moto_rds.inject_fault(
+        DEFAULT_ACCOUNT, "us-east-1", "DescribeDBClusters", code="Throttling", message="Slow down"
+    )
+
+    out = _sync("--account", "prod-aws", "--region", "us-east-1")
+
+    assert "prod-aws: ok, 1/1 regions, 1 endpoints (1 new" in out
+    (warning,) = [w for w in SyncRun.objects.latest().regions.get().warnings if "Clusters" in w]
+    assert warning.startswith(
+        "DescribeDBClusters failed: Throttling: Slow down (DescribeDBClusters, gave up after "
+        "2 attempts)"
+    )
+    member = _row("ledger-1")
+    assert member.lookup_errors["parameters"].startswith("cluster ledger: DescribeDBClusters")

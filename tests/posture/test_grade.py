@@ -20,10 +20,62 @@ def test_clean_check_of_an_enforcing_instance_is_a_plus():
     assert (evaluation.grade, evaluation.findings, evaluation.a_plus_blockers) == ("A+", (), ())
 
 
-def test_api_facts_alone_give_a_not_a_plus():
+def test_api_facts_alone_never_vouch_for_a_and_say_what_is_missing():
     evaluation = evaluate(aws_mysql(), NOW)
-    assert evaluation.grade == "A"
-    assert "TLS 1.3 was not seen offered" in evaluation.a_plus_blockers
+    assert evaluation.grade == "B"
+    (incomplete,) = evaluation.findings
+    assert (incomplete.id, incomplete.severity, incomplete.cap) == (
+        "evidence.incomplete",
+        "medium",
+        "B",
+    )
+    (missing,) = incomplete.evidence["missing"]
+    assert missing["fact"] == "fresh live probe" and missing["why"] == "never checked"
+    assert missing["supplied_by"].startswith(
+        "a network path from a checker of network zone 'default' to "
+        "orders-db.abc.us-east-1.rds.amazonaws.com:3306"
+    )
+    assert "checker profile matching 'prod-aws/orders-db'" in missing["supplied_by"]
+    # The page's "between this endpoint and A+" says the same, first.
+    assert evaluation.a_plus_blockers[0] == (
+        f"fresh live probe missing (never checked); supplied by {missing['supplied_by']}"
+    )
+    assert "- fresh live probe (never checked): a network path" in incomplete.remediation
+
+
+def test_a_stale_probe_and_unknown_enforcement_are_both_listed():
+    evidence = clean_evidence()
+    del evidence.session.variables["require_secure_transport"]
+    facts = checked(
+        aws_mysql(
+            parameters=(), lookup_errors=(("parameters", "AccessDenied (DescribeDBParameters)"),)
+        ),
+        evidence,
+        at=NOW - timedelta(hours=27),
+    )
+    evaluation = evaluate(facts, NOW)
+    incomplete = next(f for f in evaluation.findings if f.id == "evidence.incomplete")
+    probe, transport = incomplete.evidence["missing"]
+    assert probe["why"].endswith("is older than 26 hours (TLSPOSTURE_STALE_AFTER_HOURS)")
+    assert "check_tls --instance prod-aws/orders-db" in probe["supplied_by"]
+    assert transport["fact"] == "transport enforcement"
+    assert transport["supplied_by"].startswith(
+        "the cloud permission rds:DescribeDBParameters and rds:DescribeEngineDefaultParameters; "
+        "or checker credentials in a checker profile matching 'prod-aws/orders-db'"
+    )
+    assert evaluation.grade == "B"
+
+
+def test_a_fresh_probe_without_a_login_needs_a_known_enforcement_for_a():
+    evidence = clean_evidence()
+    evidence.session.outcome, evidence.session.reason = "auth-failed", "1045 access denied"
+    facts = checked(aws_mysql(parameters=(), parent_identifier="ledger"), evidence)
+    incomplete = next(f for f in evaluate(facts, NOW).findings if f.id == "evidence.incomplete")
+    (transport,) = incomplete.evidence["missing"]
+    assert transport["supplied_by"].startswith(
+        "a working login for the checker account (CREATE USER … REQUIRE SSL"
+    )
+    assert "was refused (1045 access denied)" in transport["supplied_by"]
 
 
 def test_no_evidence_at_all_is_question_mark():
@@ -53,6 +105,7 @@ def test_lowest_cap_wins():
         "transport.not_enforced": "C",
         "protocol.legacy_tls": "B",
         "protocol.no_tls13": "A",
+        "evidence.incomplete": "B",  # never checked
     }
     assert evaluation.grade == "C"
 

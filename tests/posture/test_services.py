@@ -45,7 +45,8 @@ def _open(account, name):
 def test_first_evaluation_opens_findings_and_starts_grade_history(clock, account):
     sync(account, instance_fact("orders-db", parameters=(rst("0"), tls_version("TLSv1.2,TLSv1.3"))))
     outcome = evaluate_account(account)
-    assert (outcome.evaluated, outcome.opened, outcome.grade_changes) == (1, 1, 1)
+    # Two findings: not enforced, and evidence.incomplete (never checked).
+    assert (outcome.evaluated, outcome.opened, outcome.grade_changes) == (1, 2, 1)
     finding = _open(account, "orders-db")["transport.not_enforced"]
     assert (finding.first_seen, finding.last_seen, finding.severity) == (NOW, NOW, "high")
     assert finding.evidence["transport_enforced"]["raw"] == "0"
@@ -53,7 +54,8 @@ def test_first_evaluation_opens_findings_and_starts_grade_history(clock, account
     posture = InstancePosture.objects.get(instance=instance(account, "orders-db"))
     assert (posture.grade, posture.transport_enforced) == ("C", False)
     assert posture.transport_enforced_source == "api:parameter-group"
-    assert posture.finding_ids == ["transport.not_enforced"] and posture.open_findings == 1
+    assert posture.finding_ids == ["evidence.incomplete", "transport.not_enforced"]
+    assert posture.open_findings == 2
     assert posture.worst_severity == "high"
     assert posture.tls_versions_configured == ["TLSv1.2", "TLSv1.3"]
     assert posture.server_cert_source == "api:certificate-details"
@@ -70,7 +72,7 @@ def test_re_evaluation_is_idempotent_and_moves_last_seen(clock, account):
     assert (outcome.opened, outcome.resolved, outcome.grade_changes) == (0, 0, 0)
     finding = Finding.objects.get(finding_id="transport.not_enforced")
     assert finding.first_seen == NOW and finding.last_seen == NOW + timedelta(hours=2)
-    assert Finding.objects.count() == 1
+    assert Finding.objects.count() == 2  # and evidence.incomplete, unchanged too
     assert GradeChange.objects.count() == 1
 
 
@@ -92,7 +94,8 @@ def test_fix_resolves_and_recurrence_opens_a_new_row(clock, account):
         (NOW + timedelta(days=2), None),
     ]
     history = GradeChange.objects.order_by("changed_at").values_list("previous", "grade")
-    assert list(history) == [("", "C"), ("C", "A"), ("A", "C")]
+    # Fixed but never checked: B (evidence.incomplete), not A.
+    assert list(history) == [("", "C"), ("C", "B"), ("B", "C")]
 
 
 def test_unknown_keeps_an_open_finding_open_and_untouched(clock, account):
@@ -185,7 +188,7 @@ def test_evaluate_posture_command(clock, account):
     out = io.StringIO()
     call_command("evaluate_posture", "--account", "prod-aws", stdout=out)
     assert out.getvalue().strip() == (
-        "evaluated 1 endpoint(s): 1 finding(s) opened, 0 resolved, 1 grade change(s)"
+        "evaluated 1 endpoint(s): 2 finding(s) opened, 0 resolved, 1 grade change(s)"
     )
     with pytest.raises(CommandError, match="no account named 'nope'"):
         call_command("evaluate_posture", "--account", "nope")

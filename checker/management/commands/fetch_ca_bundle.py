@@ -1,11 +1,28 @@
-"""`manage.py fetch_ca_bundle aws [--url URL] [--output PATH]`: install a provider's CA bundle."""
+"""`manage.py fetch_ca_bundle aws [--url URL] [--output PATH]`: install a provider's CA bundle.
+
+For aws it installs two: the RDS CAs (DB instances, Aurora clusters) and, next to it, the
+Amazon Trust Services roots for RDS Proxy endpoints (from the local trust store)."""
 
 from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from checker.ca_bundle import PROVIDER_BUNDLE_URLS, BundleError, download, install, parse_bundle
+from checker.ca_bundle import (
+    PROVIDER_BUNDLE_URLS,
+    PROXY_BUNDLE_NAME,
+    BundleError,
+    amazon_root_cas,
+    download,
+    install,
+    parse_bundle,
+)
+
+FOR_WHAT = {
+    "aws": "the RDS CAs, for DB instances and Aurora clusters",
+    "aws-proxy": "the Amazon Trust Services roots, for RDS Proxy endpoints (their ACM "
+    "certificates chain to these, not to the RDS CAs)",
+}
 
 
 class Command(BaseCommand):
@@ -39,15 +56,40 @@ class Command(BaseCommand):
             raise CommandError(f"{exc}; nothing was written") from None
         except OSError as exc:
             raise CommandError(f"cannot write {target}: {exc.strerror}; nothing written") from None
-        self.stdout.write(f"installed {target} from {url}: {len(authorities)} CAs")
+        self._report(provider, target, url, authorities)
+        if provider == "aws":
+            self._install_proxy_bundle(Path(output).parent if output else None)
+
+    def _install_proxy_bundle(self, directory: Path | None) -> None:
+        configured = settings.TLSPOSTURE.get("CA_BUNDLE_AWS_PROXY")
+        if directory is not None:
+            target = directory / PROXY_BUNDLE_NAME
+        else:
+            target = Path(configured or settings.DATA_DIR / "ca" / PROXY_BUNDLE_NAME)
+        try:
+            pem, source = amazon_root_cas()
+            authorities = parse_bundle(pem)
+            install(pem, target)
+        except BundleError as exc:
+            raise CommandError(f"RDS Proxy bundle: {exc}; it was not written") from None
+        except OSError as exc:
+            raise CommandError(f"cannot write {target}: {exc.strerror}; not written") from None
+        self._report("aws-proxy", target, source, authorities)
+
+    def _report(self, which: str, target: Path, source: str, authorities) -> None:
+        what = FOR_WHAT.get(which, "")
+        self.stdout.write(
+            f"installed {target} from {source}: {len(authorities)} CAs"
+            + (f" — {what}" if what else "")
+        )
         for ca in sorted(authorities, key=lambda a: a.not_after):
             marker = "  EXPIRED" if ca.expired() else ""
             self.stdout.write(
                 f"  {ca.not_after:%Y-%m-%d}  {ca.days_left():>6} days  {ca.subject}{marker}"
             )
-        variable = f"TLSPOSTURE_CA_BUNDLE_{provider.upper()}"
-        if settings.TLSPOSTURE.get(f"CA_BUNDLE_{provider.upper()}") != str(target):
-            self.stdout.write(f"use it for every {provider} endpoint with {variable}={target}")
+        key = f"CA_BUNDLE_{which.upper().replace('-', '_')}"
+        if settings.TLSPOSTURE.get(key) != str(target):
+            self.stdout.write(f"use it with TLSPOSTURE_{key}={target}")
 
     @staticmethod
     def _default_output(provider: str) -> str:
