@@ -209,6 +209,8 @@ TLSPOSTURE = {
     "CA_BUNDLE_ALIYUN": env_str("TLSPOSTURE_CA_BUNDLE_ALIYUN"),
     # Fernet keys (comma-separated, newest first) for stored checker passwords; rotatable.
     "SECRET_KEYS": env_list("TLSPOSTURE_SECRET_KEYS"),
+    # Credential variables beyond TLSPOSTURE_CRED_*: names or globs (common/credential_names.py).
+    "CRED_ALLOW": env_list("TLSPOSTURE_CRED_ALLOW"),
     "STALE_AFTER_HOURS": env_int("TLSPOSTURE_STALE_AFTER_HOURS", 26),
     "EXPIRY_THRESHOLDS_DAYS": [int(d) for d in env_list("TLSPOSTURE_EXPIRY_THRESHOLDS", "90,30,7")],
     # Cloud API clients of both providers (inventory sync): attempts per call including

@@ -20,6 +20,7 @@ from botocore.credentials import RefreshableCredentials
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 from django.conf import settings
 
+from inventory.api_transport import require_safe_api_transport
 from inventory.facts import RegionInventory, SourceError
 from inventory.sources.aws_region import RegionReader
 
@@ -33,6 +34,7 @@ class AwsSource:
     """InventorySource for one CloudAccount (anything with its attributes will do)."""
 
     def __init__(self, account):
+        require_safe_api_transport(account)
         self.account = account
         self._lock = threading.Lock()
         self._credentials = None

@@ -25,15 +25,15 @@ ca_bundle = "/etc/tlsposture/rds-global-bundle.pem"
 name = "cn-aliyun"
 provider = "aliyun"
 regions = ["cn-hangzhou"]
-access_key_id_env = "ALIYUN_AK"
-access_key_secret_env = "ALIYUN_SK"
+access_key_id_env = "TLSPOSTURE_CRED_ALIYUN_AK"
+access_key_secret_env = "TLSPOSTURE_CRED_ALIYUN_SK"
 endpoint = "127.0.0.1:9000"
 protocol = "http"
 
 [[checker]]
 match = "prod-aws/orders-*"
 username = "tlsposture"
-password_env = "PROD_CHECKER_PASSWORD"
+password_env = "TLSPOSTURE_CRED_PROD_CHECKER"
 ca_bundle = "/etc/tlsposture/rds-global-bundle.pem"
 connect_host = "127.0.0.1"
 connect_port = 3311
