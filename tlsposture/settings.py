@@ -213,6 +213,9 @@ TLSPOSTURE = {
     "CRED_ALLOW": env_list("TLSPOSTURE_CRED_ALLOW"),
     "STALE_AFTER_HOURS": env_int("TLSPOSTURE_STALE_AFTER_HOURS", 26),
     "EXPIRY_THRESHOLDS_DAYS": [int(d) for d in env_list("TLSPOSTURE_EXPIRY_THRESHOLDS", "90,30,7")],
+    # Where non-staff users may send digests besides their own address
+    # (notifications/recipients.py).
+    "DIGEST_ALLOWED_DOMAINS": env_list("TLSPOSTURE_DIGEST_ALLOWED_DOMAINS"),
     # Cloud API clients of both providers (inventory sync): attempts per call including
     # retries, and socket timeouts.
     "CLOUD_API_ATTEMPTS": env_int("TLSPOSTURE_CLOUD_API_ATTEMPTS", 5),
