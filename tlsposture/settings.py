@@ -285,5 +285,7 @@ LOGGING = {
         # botocore logs request bodies at DEBUG; never let credentials reach a log line.
         "botocore": {"level": "WARNING"},
         "urllib3": {"level": "WARNING"},
+        # Its start-up banner in every command's output; failures and lockouts still log.
+        "axes.apps": {"level": "WARNING"},
     },
 }
