@@ -202,7 +202,10 @@ def _connection(address, login: Login, limits: SessionLimits, deadline: Deadline
             try:
                 conn.connect(sock)
             except pymysql.err.MySQLError as exc:
-                raise _SessionFailed(*_login_failure(exc, cut.is_set())) from None
+                # The socket timeout is the time left, so it may fire just before the
+                # watchdog does: an expired deadline is the cause either way.
+                cut_short = cut.is_set() or deadline.expired
+                raise _SessionFailed(*_login_failure(exc, cut_short)) from None
             try:
                 yield conn
             finally:
