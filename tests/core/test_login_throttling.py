@@ -110,3 +110,12 @@ def test_every_page_sends_the_content_security_policy(dba):
         response = client.get(path)
         assert response.status_code == 200, path
         assert "script-src 'self'" in response["Content-Security-Policy"], path
+
+
+def test_the_csrf_failure_page_needs_no_inline_style():
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(reverse("login"), {"username": "x", "password": "y"})
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert "This form has expired" in page and "<style" not in page and "style=" not in page
+    assert "script-src 'self'" in response["Content-Security-Policy"]
