@@ -149,7 +149,7 @@ def _world(targets: int, fleet: Fleet, bundle: Path, zone: str) -> dict[str, str
     DBInstance.objects.bulk_create(rows, batch_size=1000)
     passwords = {}
     for server in servers:
-        variable = f"BENCH_CHECKER_PW_{server.spec.name.upper()}"
+        variable = f"TLSPOSTURE_CRED_BENCH_CHECKER_PW_{server.spec.name.upper()}"
         passwords[variable] = server.checker.password
         CheckerProfile.objects.create(
             name=server.spec.name,

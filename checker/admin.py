@@ -2,12 +2,24 @@ from django.contrib import admin
 
 from checker.forms import CheckerProfileForm
 from checker.models import CheckerProfile, CheckRun, Observation, TargetState
-from common.admin import SyncedDataAdmin
+from common.admin import SuperuserDecidesSecretsAdmin, SyncedDataAdmin
 
 
 @admin.register(CheckerProfile)
-class CheckerProfileAdmin(admin.ModelAdmin):
+class CheckerProfileAdmin(SuperuserDecidesSecretsAdmin):
     form = CheckerProfileForm
+    # Where the password comes from and where the checker (and the plaintext canary) dial.
+    secret_routing = (
+        "password_env",
+        "secrets_manager_arn",
+        "iam_auth",
+        "ca_bundle",
+        "connect_host",
+        "connect_port",
+        "canary_username",
+        "canary_password_env",
+    )
+    secret_form_fields = ("new_password", "clear_password")
     list_display = ["name", "match", "position", "username", "credential", "enabled"]
     list_editable = ["position", "enabled"]
     search_fields = ["name", "match", "username"]

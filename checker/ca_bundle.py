@@ -2,13 +2,13 @@
 
 A bundle decides which servers the checker believes, so a download is only accepted when
 it parses as PEM certificates that are all CAs, it arrives over HTTPS (plain HTTP only
-from a loopback test server), and it replaces the old file atomically — a failed download
-leaves the old bundle exactly as it was.
+from a loopback test server) — every redirect and the final URL included: a redirect that
+leaves HTTPS is refused — and it replaces the old file atomically; a failed download leaves
+the old bundle exactly as it was.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import ssl
 import tempfile
@@ -23,6 +23,8 @@ from urllib.parse import urlsplit
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID
+
+from common.plain_http import url_problem
 
 PROVIDER_BUNDLE_URLS = {
     "aws": "https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem",
@@ -47,12 +49,32 @@ class BundleCA:
         return self.not_after <= (now or datetime.now(UTC))
 
 
+def _transport_problem(url: str, came_from: str | None = None) -> str | None:
+    if came_from and urlsplit(came_from).scheme == "https" and urlsplit(url).scheme != "https":
+        return "the redirect leaves HTTPS"
+    problem = url_problem(url)
+    return problem and f"a trust bundle is only fetched over HTTPS ({problem})"
+
+
+class _CheckedRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        problem = _transport_problem(newurl, came_from=req.full_url)
+        if problem:
+            raise BundleError(f"refusing the redirect from {req.full_url} to {newurl}: {problem}")
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
 def download(url: str, *, timeout: float = 30.0) -> bytes:
-    parts = urlsplit(url)
-    if parts.scheme != "https" and not (parts.scheme == "http" and _is_loopback(parts.hostname)):
-        raise BundleError(f"refusing {url}: a trust bundle is only fetched over HTTPS")
+    problem = _transport_problem(url)
+    if problem:
+        raise BundleError(f"refusing {url}: {problem}")
+    opener = urllib.request.build_opener(_CheckedRedirects)
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - checked
+        with opener.open(url, timeout=timeout) as response:
+            final = response.geturl()
+            problem = _transport_problem(final, came_from=url)
+            if problem:
+                raise BundleError(f"refusing {final} (reached from {url}): {problem}")
             data = response.read(MAX_BUNDLE_BYTES + 1)
     except urllib.error.HTTPError as exc:
         raise BundleError(f"cannot download {url}: HTTP {exc.code} {exc.reason}") from None
@@ -63,15 +85,6 @@ def download(url: str, *, timeout: float = 30.0) -> bytes:
     if len(data) > MAX_BUNDLE_BYTES:
         raise BundleError(f"{url} is larger than {MAX_BUNDLE_BYTES} bytes: not a CA bundle")
     return data
-
-
-def _is_loopback(host: str | None) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host or "").is_loopback
-    except ValueError:
-        return False
 
 
 def parse_bundle(data: bytes) -> list[BundleCA]:

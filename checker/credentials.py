@@ -15,7 +15,6 @@ Resolution failures are reasons that name the variable or ARN, never the secret.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 
 import boto3
@@ -25,6 +24,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from checker.secret import Login, Secret, SecretUnavailable
+from common.credential_names import CredentialNameRefused, read_credential
 
 
 class CredentialError(Exception):
@@ -108,22 +108,16 @@ class CredentialResolver:
             resolved.error = str(exc)
         resolved.source = _source_label(profile)
         if profile.canary_username:
-            name = profile.canary_password_env
-            password = os.environ.get(name) if name else None
-            if password:
-                resolved.canary = Login(profile.canary_username, Secret(password))
-            else:
-                resolved.canary_error = (
-                    f"canary password variable {name} is not set"
-                    if name
-                    else "canary_username given without canary_password_env"
-                )
+            try:
+                resolved.canary = _canary_login(profile)
+            except CredentialError as exc:
+                resolved.canary_error = str(exc)
         return resolved
 
     def _login(self, profile, endpoint_host: str, endpoint_port: int, region: str):
         username = profile.username
         if profile.password_env:
-            value = os.environ.get(profile.password_env)
+            value = _variable(profile.password_env)
             if not value:
                 raise CredentialError(
                     f"environment variable {profile.password_env} is not set or empty"
@@ -195,6 +189,24 @@ class CredentialResolver:
                 raise SecretUnavailable(f"IAM token could not be signed: {exc}") from None
 
         return Login(username, Secret(factory=sign))
+
+
+def _variable(name: str) -> str:
+    # The rule is checked again here, so a row written before it existed cannot leak.
+    try:
+        return read_credential(name)
+    except CredentialNameRefused as exc:
+        raise CredentialError(f"not read: {exc}") from None
+
+
+def _canary_login(profile) -> Login:
+    name = profile.canary_password_env
+    if not name:
+        raise CredentialError("canary_username given without canary_password_env")
+    password = _variable(name)
+    if not password:
+        raise CredentialError(f"canary password variable {name} is not set")
+    return Login(profile.canary_username, Secret(password))
 
 
 def _source_label(profile) -> str:

@@ -9,9 +9,10 @@ from django.core.exceptions import ImproperlyConfigured
 
 from checker.credentials import encrypt_password
 from checker.models import CheckerProfile
+from common.admin import CredentialNamesForm
 
 
-class CheckerProfileForm(forms.ModelForm):
+class CheckerProfileForm(CredentialNamesForm, forms.ModelForm):
     new_password = forms.CharField(
         label="Password",
         required=False,

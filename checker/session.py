@@ -24,6 +24,7 @@ import pymysql
 from pymysql.cursors import DictCursor
 
 from checker import mysql_wire
+from checker.canary_auth import CanaryRefused, canary_auth_plugins
 from checker.deadline import Deadline, DeadlineReached
 from checker.evidence import (
     SESSION_AUTH_FAILED,
@@ -134,14 +135,24 @@ def try_plaintext_login(
 ) -> PlaintextLogin:
     """The opt-in canary (DESIGN.md rule 3): does a login without TLS get in?
 
-    Only ever called with the dedicated canary account, whose password is assumed known
-    to whoever can watch the network.
+    Only ever called with the dedicated canary account. Its password never crosses the
+    wire: an auth switch to a plugin that would send it (checker/canary_auth.py) ends the
+    attempt, and the result stays unknown with the plugin named.
     """
     result = PlaintextLogin(attempted=True)
     try:
-        with _connection(address, login, limits, deadline, ssl_disabled=True):
+        with _connection(
+            address,
+            login,
+            limits,
+            deadline,
+            ssl_disabled=True,
+            auth_plugin_map=canary_auth_plugins(),
+        ):
             result.accepted = True
             result.reason = "a login without TLS succeeded"
+    except CanaryRefused as refused:
+        result.reason = str(refused)
     except _SessionFailed as failed:
         _, reason, code = failed.args
         result.error_code = code
@@ -164,7 +175,7 @@ class _SessionFailed(Exception):
 
 
 @contextlib.contextmanager
-def _connection(address, login: Login, limits: SessionLimits, deadline: Deadline, **tls):
+def _connection(address, login: Login, limits: SessionLimits, deadline: Deadline, **options):
     try:
         password = login.secret.reveal()
     except SecretUnavailable as exc:
@@ -186,7 +197,7 @@ def _connection(address, login: Login, limits: SessionLimits, deadline: Deadline
                 charset="utf8mb4",
                 autocommit=True,
                 defer_connect=True,
-                **tls,
+                **options,
             )
             try:
                 conn.connect(sock)

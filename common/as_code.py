@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from common.credential_names import credential_name_problem
+
 
 class EntryError(ValueError):
     """An entry is invalid; the message names the table, the entry and the key."""
@@ -27,6 +29,11 @@ class EntrySchema:
     @property
     def keys(self) -> frozenset[str]:
         return self.strings | self.booleans | self.string_lists | self.integers
+
+    @property
+    def credential_names(self) -> frozenset[str]:
+        """Keys that name a credential variable (`*_env`), confined by one rule."""
+        return frozenset(k for k in self.strings if k.endswith("_env"))
 
 
 def check_entry(schema: EntrySchema, index: int, entry: object) -> str:
@@ -54,6 +61,10 @@ def check_entry(schema: EntrySchema, index: int, entry: object) -> str:
             isinstance(value, list) and all(isinstance(v, str) and v for v in value)
         ):
             raise EntryError(f"{where}: {key} must be a list of names")
+    for key in sorted(schema.credential_names & entry.keys()):
+        problem = entry[key] and credential_name_problem(entry[key])
+        if problem:
+            raise EntryError(f"{where}: {key}: {problem}")
     return where
 
 

@@ -41,14 +41,14 @@ PROD = Account(
     name="demo-aws-prod",
     provider="aws",
     regions=("us-east-1", "eu-west-1"),
-    password_env="DEMO_PROD_CHECKER_PASSWORD",  # noqa: S106 - a variable name
+    password_env="TLSPOSTURE_CRED_DEMO_PROD_CHECKER_PASSWORD",  # noqa: S106 - a variable name
     account_id="123456789012",  # moto's default account: the base credentials land here
 )
 STAGING = Account(
     name="demo-aws-staging",
     provider="aws",
     regions=("eu-west-1", "ap-southeast-1"),
-    password_env="DEMO_STAGING_CHECKER_PASSWORD",  # noqa: S106 - a variable name
+    password_env="TLSPOSTURE_CRED_DEMO_STAGING_CHECKER_PASSWORD",  # noqa: S106 - a variable name
     account_id="222222222222",
     role_arn="arn:aws:iam::222222222222:role/TlsPostureAudit",
 )
@@ -56,11 +56,11 @@ ALIYUN = Account(
     name="demo-aliyun",
     provider="aliyun",
     regions=("cn-hangzhou", "cn-shanghai"),
-    password_env="DEMO_ALIYUN_CHECKER_PASSWORD",  # noqa: S106 - a variable name
+    password_env="TLSPOSTURE_CRED_DEMO_ALIYUN_CHECKER_PASSWORD",  # noqa: S106 - a variable name
 )
 ACCOUNTS = (PROD, STAGING, ALIYUN)
-ALIYUN_ACCESS_KEY_ID_ENV = "DEMO_ALIYUN_ACCESS_KEY_ID"
-ALIYUN_ACCESS_KEY_SECRET_ENV = "DEMO_ALIYUN_ACCESS_KEY_SECRET"  # noqa: S105 - a name
+ALIYUN_ACCESS_KEY_ID_ENV = "TLSPOSTURE_CRED_DEMO_ALIYUN_ACCESS_KEY_ID"
+ALIYUN_ACCESS_KEY_SECRET_ENV = "TLSPOSTURE_CRED_DEMO_ALIYUN_ACCESS_KEY_SECRET"  # noqa: S105 - a name
 
 # ---- TLS settings shared by servers and parameter groups ----------------------------------
 

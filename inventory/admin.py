@@ -1,6 +1,12 @@
+from django import forms
 from django.contrib import admin
 
-from common.admin import SyncedDataAdmin, SyncedDataInline
+from common.admin import (
+    CredentialNamesForm,
+    SuperuserDecidesSecretsAdmin,
+    SyncedDataAdmin,
+    SyncedDataInline,
+)
 from inventory.models import (
     CACertificate,
     CloudAccount,
@@ -12,8 +18,29 @@ from inventory.models import (
 )
 
 
+class CloudAccountForm(CredentialNamesForm, forms.ModelForm):
+    class Meta:
+        model = CloudAccount
+        # Every field, so one added later shows up (and, as *_env or *ca_bundle, is
+        # superuser-only at once: common.admin.secret_routing_fields).
+        fields = "__all__"  # noqa: DJ007
+
+
 @admin.register(CloudAccount)
-class CloudAccountAdmin(admin.ModelAdmin):
+class CloudAccountAdmin(SuperuserDecidesSecretsAdmin):
+    form = CloudAccountForm
+    # Which keys are read and which endpoint receives the signed requests. The role decides
+    # which cloud account is listed, so whose database endpoints get the checker's login.
+    secret_routing = (
+        "role_arn",
+        "endpoint_url",
+        "endpoint",
+        "protocol",
+        "access_key_id_env",
+        "access_key_secret_env",
+        "security_token_env",
+        "ca_bundle",
+    )
     list_display = ["name", "provider", "network_zone", "enabled", "updated_at"]
     list_filter = ["provider", "network_zone", "enabled"]
     search_fields = ["name", "role_arn"]
@@ -47,7 +74,8 @@ class PendingActionInline(SyncedDataInline):
 
 @admin.register(DBInstance)
 class DBInstanceAdmin(admin.ModelAdmin):
-    """Synced facts are read-only; only where the checker dials may be changed here."""
+    """Synced facts are read-only; where the checker dials may be changed here, by
+    superusers only: the canary's password and the probe go to that address."""
 
     list_display = [
         "identifier",
@@ -65,7 +93,8 @@ class DBInstanceAdmin(admin.ModelAdmin):
     editable = {"connect_host", "connect_port"}
 
     def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields if f.name not in self.editable] + [
+        editable = self.editable if request.user.is_superuser else set()
+        return [f.name for f in self.model._meta.fields if f.name not in editable] + [
             "proxy_targets"
         ]
 

@@ -3,10 +3,12 @@
 Only inventory/services.py writes these models.
 """
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
 from common.queues import validate_zone_name
+from inventory.api_transport import api_transport_problems
 
 
 class Provider(models.TextChoices):
@@ -69,6 +71,11 @@ class CloudAccount(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.get_provider_display()})"
+
+    def clean(self):
+        problems = api_transport_problems(self)
+        if problems:
+            raise ValidationError(problems)
 
 
 class DBInstance(models.Model):

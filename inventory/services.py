@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import SimpleNamespace
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -16,6 +17,7 @@ from common.as_code import EntryError, EntrySchema, check_entry, upsert_by_name
 from common.normalise import TLS_PARAMETERS, normalise_parameter
 from common.queues import DEFAULT_ZONE, validate_zone_name
 from common.runs import close_abandoned_runs
+from inventory.api_transport import api_transport_problems
 from inventory.facts import InstanceFact, RegionInventory, SourceError
 from inventory.models import (
     CACertificate,
@@ -556,6 +558,9 @@ def validate_account_entry(index: int, entry: dict) -> dict:
         validate_zone_name(entry.get("network_zone", DEFAULT_ZONE))
     except ValidationError as exc:
         raise EntryError(f"{where} ({name}): {exc.messages[0]}") from None
+    problems = api_transport_problems(SimpleNamespace(**entry))
+    if problems:
+        raise EntryError(f"{where} ({name}): {'; '.join(problems.values())}")
     return {**entry, "name": name, "regions": list(dict.fromkeys(entry.get("regions", [])))}
 
 

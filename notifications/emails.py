@@ -23,7 +23,7 @@ _TEMPLATES = "notifications/emails/digest-"
 def digest_message(
     subscription: DigestSubscription, digest: Digest, *, period: str, recipient: str
 ) -> EmailMultiAlternatives:
-    unsubscribe = links.unsubscribe_url(make_unsubscribe_token(subscription.pk, recipient))
+    unsubscribe = links.unsubscribe_url(make_unsubscribe_token(subscription, recipient))
     context = {
         "subscription": subscription,
         "digest": digest,

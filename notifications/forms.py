@@ -17,6 +17,7 @@ from django.core.validators import validate_email
 
 from inventory.models import CloudAccount, Provider
 from notifications.models import DigestSubscription
+from notifications.recipients import refused_addresses, what_owner_may_address
 
 _REGION = re.compile(r"^[a-z0-9-]+$")
 _SEPARATORS = re.compile(r"[\s,;]+")
@@ -83,8 +84,13 @@ class DigestSubscriptionForm(forms.ModelForm):
         ]
         labels = {"send_empty": "Send even when there is nothing to report"}
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, owner=None, **kwargs):
         super().__init__(*args, **kwargs)
+        # Whose rule the recipients follow (notifications/recipients.py): the user of the
+        # self-service pages; in the admin, the owner chosen in the form.
+        self.owner = owner
+        if owner is not None and not owner.is_staff:
+            self.fields["recipients"].help_text += " " + what_owner_may_address(owner)
         # The stored shapes, written the way the text fields take them back.
         as_text = {
             "regions": lambda v: " ".join(v),
@@ -112,6 +118,19 @@ class DigestSubscriptionForm(forms.ModelForm):
         if not addresses:
             raise ValidationError("At least one address is needed.")
         return "\n".join(addresses)
+
+    def clean(self):
+        cleaned = super().clean()
+        owner = cleaned.get("owner") or self.owner or getattr(self.instance, "owner", None)
+        recipients = cleaned.get("recipients")
+        if owner is not None and recipients:
+            refused = refused_addresses(owner, recipients.splitlines())
+            if refused:
+                self.add_error(
+                    "recipients",
+                    f"Not allowed: {', '.join(refused)}. {what_owner_may_address(owner)}",
+                )
+        return cleaned
 
     def clean_regions(self) -> list[str]:
         regions = _words(self.cleaned_data["regions"])

@@ -28,12 +28,48 @@ class DigestSubscription(models.Model):
     send_empty = models.BooleanField(default=False)
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Goes up whenever the set of recipients changes, whoever saves it; `recipients_added`
+    # keeps, per address, the version that (last) added it. An unsubscribe link carries the
+    # version it was made at, so a link from before its address was (re-)added has expired
+    # (notifications/tokens.py), while the others' links keep working.
+    recipients_version = models.PositiveIntegerField(default=1, editable=False)
+    recipients_added = models.JSONField(default=dict, blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self):
         return self.name
+
+    def save(self, *args, **kwargs):
+        current = self._recipient_set()
+        stored = getattr(self, "_stored_recipients", None)
+        if self.pk is None:
+            self.recipients_added = dict.fromkeys(sorted(current), self.recipients_version)
+        elif stored is not None and stored != current:
+            self.recipients_version += 1
+            added = {a: v for a, v in self.recipients_added.items() if a in current}
+            added.update(dict.fromkeys(sorted(current - stored), self.recipients_version))
+            self.recipients_added = added
+            update_fields = kwargs.get("update_fields")
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "recipients_version", "recipients_added"}
+        super().save(*args, **kwargs)
+        self._stored_recipients = current
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        if "recipients" in field_names:  # a deferred field would cost a query each
+            instance._stored_recipients = instance._recipient_set()
+        return instance
+
+    def _recipient_set(self) -> frozenset[str]:
+        return frozenset(a.lower() for a in self.recipient_list())
+
+    def added_at(self, address: str) -> int:
+        """The version that (last) added `address`; 1 for rows older than the record."""
+        return int(self.recipients_added.get(address.strip().lower(), 1))
 
     def recipient_list(self) -> list[str]:
         """The addresses, in order, without blanks or repeats (compared case-insensitively)."""

@@ -8,6 +8,8 @@ claimed again with a conditional UPDATE that only one sender can win.
 
 from __future__ import annotations
 
+import enum
+import itertools
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,11 +25,13 @@ from notifications.emails import digest_message
 from notifications.models import DigestSendLog, DigestSubscription
 from notifications.periods import changes_since, period_key
 from notifications.queries import gather_digest_rows
-from notifications.tokens import find_recipient
+from notifications.recipients import refused_addresses
+from notifications.tokens import UnsubscribeTarget, find_recipient
 
 logger = logging.getLogger(__name__)
 
 Status = DigestSendLog.Status
+NOT_ALLOWED = "not an address this subscription's owner may use (README: Security)"
 # Longer than any send takes; after that a claimed row is taken to belong to a dead sender.
 CLAIM_EXPIRES_AFTER = timedelta(hours=1)
 
@@ -48,7 +52,9 @@ def send_due_digests(
 ) -> list[DigestRun]:
     """Send every active subscription whose current period is still due."""
     now = now or timezone.now()
-    subscriptions = DigestSubscription.objects.filter(active=True).order_by("pk")
+    subscriptions = (
+        DigestSubscription.objects.filter(active=True).select_related("owner").order_by("pk")
+    )
     if subscription_id is not None:
         subscriptions = subscriptions.filter(pk=subscription_id)
     runs = []
@@ -123,12 +129,17 @@ def _send(subscription: DigestSubscription, log: DigestSendLog, now: datetime) -
             return DigestRun(subscription, log.period, log.status, digest.summary)
         done = (delivery.SENT, delivery.REFUSED)
         waiting = [a for a in subscription.recipient_list() if log.deliveries.get(a) not in done]
+        # Checked again when sending: a subscription stored before the rule, or whose
+        # owner lost staff, reaches no stranger (notifications/recipients.py).
+        not_allowed = refused_addresses(subscription.owner, waiting)
         messages = (
             digest_message(subscription, digest, period=log.period, recipient=address)
             for address in waiting
+            if address not in not_allowed
         )
         deliveries = []
-        for outcome in delivery.deliver(messages):
+        refusals = (delivery.Delivery(a, delivery.REFUSED, NOT_ALLOWED) for a in not_allowed)
+        for outcome in itertools.chain(refusals, delivery.deliver(messages)):
             # Recorded at once: a sender dying mid-list must not resend to these.
             log.deliveries[outcome.address] = outcome.outcome
             log.save(update_fields=["deliveries"])
@@ -167,27 +178,47 @@ def _finish(log: DigestSendLog, status: str, now: datetime, *, error: str = "") 
     log.save(update_fields=["status", "error", "sent_at"])
 
 
-def unsubscribe(subscription_id: int, address_key: str) -> str | None:
+class Unsubscribed(enum.Enum):
+    ASKING = "asking"  # the link is good; nothing removed yet (a GET)
+    REMOVED = "removed"
+    NOT_A_RECIPIENT = "not-a-recipient"  # already removed, or the subscription is gone
+    EXPIRED = "expired"  # made before its address was (re-)added
+
+
+def unsubscribe_state(
+    subscription: DigestSubscription | None, target: UnsubscribeTarget
+) -> tuple[Unsubscribed, str | None]:
+    """What the link may do to `subscription` now, and the address it names."""
+    if subscription is None:
+        return Unsubscribed.NOT_A_RECIPIENT, None
+    if target.version is None:  # a link from before links carried a version
+        return Unsubscribed.EXPIRED, None
+    address = find_recipient(subscription.recipient_list(), target.address_key)
+    if address is None:
+        return Unsubscribed.NOT_A_RECIPIENT, None
+    if subscription.added_at(address) > target.version:
+        return Unsubscribed.EXPIRED, None
+    return Unsubscribed.ASKING, address
+
+
+def unsubscribe(target: UnsubscribeTarget) -> tuple[Unsubscribed, str | None]:
     """Take one address off a subscription (deactivated when none remain).
 
-    Returns the address removed, or None when it was not (or no longer) a recipient.
+    Returns what happened and the address removed. An expired link changes nothing.
     """
     with transaction.atomic():
         subscription = (
-            DigestSubscription.objects.select_for_update().filter(pk=subscription_id).first()
+            DigestSubscription.objects.select_for_update().filter(pk=target.subscription_id).first()
         )
-        if subscription is None:
-            return None
-        addresses = subscription.recipient_list()
-        address = find_recipient(addresses, address_key)
-        if address is None:
-            return None
-        remaining = [a for a in addresses if a != address]
+        state, address = unsubscribe_state(subscription, target)
+        if state is not Unsubscribed.ASKING:
+            return state, None
+        remaining = [a for a in subscription.recipient_list() if a != address]
         subscription.recipients = "\n".join(remaining)
         subscription.active = subscription.active and bool(remaining)
         subscription.save(update_fields=["recipients", "active"])
-    logger.info("digest %s: one recipient unsubscribed", subscription_id)
-    return address
+    logger.info("digest %s: one recipient unsubscribed", target.subscription_id)
+    return Unsubscribed.REMOVED, address
 
 
 def save_subscription(form, owner=None) -> DigestSubscription:

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods
 from notifications import services
 from notifications.forms import DigestSubscriptionForm
 from notifications.models import DigestSendLog, DigestSubscription
-from notifications.tokens import find_recipient, read_unsubscribe_token
+from notifications.tokens import read_unsubscribe_token
 
 
 def _own(request, pk: int) -> DigestSubscription:
@@ -31,7 +31,7 @@ def subscription_list(request):
 
 @require_http_methods(["GET", "POST"])
 def subscription_create(request):
-    form = DigestSubscriptionForm(request.POST or None)
+    form = DigestSubscriptionForm(request.POST or None, owner=request.user)
     if form.is_valid():
         subscription = services.save_subscription(form, owner=request.user)
         messages.success(request, f"Digest “{subscription.name}” created.")
@@ -42,7 +42,7 @@ def subscription_create(request):
 @require_http_methods(["GET", "POST"])
 def subscription_edit(request, pk: int):
     subscription = _own(request, pk)
-    form = DigestSubscriptionForm(request.POST or None, instance=subscription)
+    form = DigestSubscriptionForm(request.POST or None, instance=subscription, owner=request.user)
     if form.is_valid():
         services.save_subscription(form)
         messages.success(request, f"Digest “{subscription.name}” saved.")
@@ -64,8 +64,9 @@ def subscription_delete(request, pk: int):
 
 # The one page without login: a mail client's one-click unsubscribe (RFC 8058) POSTs here
 # with no session and no CSRF token. The signed token is the authority instead, and all it
-# can do is take one address off one subscription. GET only asks, so link scanners that
-# fetch URLs in mail unsubscribe nobody.
+# can do is take one address off one subscription — and only while the recipients are as
+# they were when the link was made. GET only asks, so link scanners that fetch URLs in mail
+# unsubscribe nobody.
 @login_not_required
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
@@ -74,9 +75,17 @@ def unsubscribe(request, token: str):
     if target is None:
         return render(request, "notifications/unsubscribe.html", {"invalid": True}, status=400)
     if request.method == "POST":
-        removed = services.unsubscribe(target.subscription_id, target.address_key)
+        state, removed = services.unsubscribe(target)
+        if state is services.Unsubscribed.EXPIRED:
+            return _expired(request)
         return render(request, "notifications/unsubscribe.html", {"done": True, "address": removed})
     subscription = DigestSubscription.objects.filter(pk=target.subscription_id).first()
-    address = subscription and find_recipient(subscription.recipient_list(), target.address_key)
+    state, address = services.unsubscribe_state(subscription, target)
+    if state is services.Unsubscribed.EXPIRED:
+        return _expired(request)
     context = {"subscription": subscription if address else None, "address": address}
     return render(request, "notifications/unsubscribe.html", context)
+
+
+def _expired(request):
+    return render(request, "notifications/unsubscribe.html", {"expired": True}, status=410)

@@ -52,6 +52,10 @@ def plaintext_login_accepted(view: View) -> Outcome:
         return None  # an enforced server refuses it; nothing to test
     if view.check is None:
         return Unknown("never checked")
+    if login.reason:
+        # Tried and undecided ("canary refused: the server asked for dialog"), or set up
+        # but unusable (its variable refused or unset): say why, not "not configured".
+        return Unknown(f"plaintext-login canary: {login.reason}")
     return Unknown("the plaintext-login canary is not configured for this endpoint")
 
 

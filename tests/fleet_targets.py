@@ -14,7 +14,7 @@ FLEET_REGION = "ap-southeast-2"
 
 
 def password_variable(scenario: str) -> str:
-    return f"FLEET_CHECKER_PW_{scenario.upper()}"
+    return f"TLSPOSTURE_CRED_FLEET_CHECKER_PW_{scenario.upper()}"
 
 
 def worker_passwords(tls_fleet, scenarios: list[str]) -> dict[str, str]:

@@ -1,4 +1,8 @@
-"""Small, strict readers for settings that come from the environment."""
+"""Small, strict readers for settings that come from the environment.
+
+Every name read here is remembered: those are the process's own settings variables, which a
+credential setting may never name (common/credential_names.py).
+"""
 
 import json
 import os
@@ -7,14 +11,25 @@ from django.core.exceptions import ImproperlyConfigured
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
+_READ: set[str] = set()
 
 
-def env_str(name: str, default: str = "") -> str:
+def variables_read() -> frozenset[str]:
+    """Every variable name the settings have read so far."""
+    return frozenset(_READ)
+
+
+def _get(name: str, default: str | None = None) -> str | None:
+    _READ.add(name)
     return os.environ.get(name, default)
 
 
+def env_str(name: str, default: str = "") -> str:
+    return _get(name, default)
+
+
 def env_bool(name: str, default: bool = False) -> bool:
-    raw = os.environ.get(name)
+    raw = _get(name)
     if raw is None:
         return default
     value = raw.strip().lower()
@@ -26,7 +41,7 @@ def env_bool(name: str, default: bool = False) -> bool:
 
 
 def env_int(name: str, default: int) -> int:
-    raw = os.environ.get(name)
+    raw = _get(name)
     if raw is None or raw.strip() == "":
         return default
     try:
@@ -36,7 +51,7 @@ def env_int(name: str, default: int) -> int:
 
 
 def env_float(name: str, default: float) -> float:
-    raw = os.environ.get(name)
+    raw = _get(name)
     if raw is None or raw.strip() == "":
         return default
     try:
@@ -46,7 +61,7 @@ def env_float(name: str, default: float) -> float:
 
 
 def env_list(name: str, default: str = "") -> list[str]:
-    raw = os.environ.get(name, default)
+    raw = _get(name, default)
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
@@ -69,7 +84,7 @@ def parse_duration(text: str) -> float:
 
 def env_duration(name: str, default: str) -> float:
     """Seconds, written as `90`, `90s`, `15m`, `6h` or `1d`."""
-    raw = os.environ.get(name, "").strip() or default
+    raw = _get(name, "").strip() or default
     try:
         return parse_duration(raw)
     except ValueError as exc:
@@ -77,7 +92,7 @@ def env_duration(name: str, default: str) -> float:
 
 
 def env_json_object(name: str) -> dict:
-    raw = os.environ.get(name, "").strip()
+    raw = _get(name, "").strip()
     if not raw:
         return {}
     try:

@@ -4,9 +4,11 @@ Defaults give an embedded single-machine install (SQLite under TLSPOSTURE_DATA_D
 DATABASE_URL and CELERY_BROKER_URL scale it out.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from tlsposture.env import (
@@ -45,6 +47,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "csp",
+    "axes",
     "common",
     "inventory",
     "checker",
@@ -57,6 +61,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -65,6 +70,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a lockout into the "locked out" page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "tlsposture.urls"
@@ -111,6 +118,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out username or client address before a password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard:home"
 LOGOUT_REDIRECT_URL = "login"
@@ -149,6 +161,36 @@ X_FRAME_OPTIONS = "DENY"
 if env_bool("SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SILENCED_SYSTEM_CHECKS = env_list("SILENCED_SYSTEM_CHECKS")
+# Addresses of proxies in front of the web service whose X-Forwarded-For is believed when
+# telling client addresses apart (login throttling); IPs or networks, comma-separated.
+TRUSTED_PROXIES = env_list("TLSPOSTURE_TRUSTED_PROXIES")
+
+# Login throttling (django-axes): failures are counted per username and, separately, per
+# client address; at the limit that username or address is locked out for the cool-off
+# time. Staff lift a lockout in the admin (Axes › Access attempts: delete the rows).
+AXES_FAILURE_LIMIT = env_int("TLSPOSTURE_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(seconds=env_duration("TLSPOSTURE_LOGIN_LOCKOUT", "15m"))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "tlsposture.client_address.client_address"
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+
+# Content-Security-Policy (django-csp): only this site's own scripts and styles, no inline
+# script, style or handler; HTMX's inline indicator style is switched off in base.html.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [NONE],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [NONE],
+        "object-src": [NONE],
+    }
+}
 
 # Cache: per process by default. Several web processes need a shared one (e.g.
 # redis://127.0.0.1:6379/1) so that "check now" pressed twice starts one check.
@@ -217,8 +259,13 @@ TLSPOSTURE = {
     "CA_BUNDLE_AWS_PROXY": env_str("TLSPOSTURE_CA_BUNDLE_AWS_PROXY"),
     # Fernet keys (comma-separated, newest first) for stored checker passwords; rotatable.
     "SECRET_KEYS": env_list("TLSPOSTURE_SECRET_KEYS"),
+    # Credential variables beyond TLSPOSTURE_CRED_*: names or globs (common/credential_names.py).
+    "CRED_ALLOW": env_list("TLSPOSTURE_CRED_ALLOW"),
     "STALE_AFTER_HOURS": env_int("TLSPOSTURE_STALE_AFTER_HOURS", 26),
     "EXPIRY_THRESHOLDS_DAYS": [int(d) for d in env_list("TLSPOSTURE_EXPIRY_THRESHOLDS", "90,30,7")],
+    # Where non-staff users may send digests besides their own address
+    # (notifications/recipients.py).
+    "DIGEST_ALLOWED_DOMAINS": env_list("TLSPOSTURE_DIGEST_ALLOWED_DOMAINS"),
     # Cloud API clients of both providers (inventory sync): attempts per call including
     # retries, and socket timeouts.
     "CLOUD_API_ATTEMPTS": env_int("TLSPOSTURE_CLOUD_API_ATTEMPTS", 5),
@@ -246,5 +293,7 @@ LOGGING = {
         # botocore logs request bodies at DEBUG; never let credentials reach a log line.
         "botocore": {"level": "WARNING"},
         "urllib3": {"level": "WARNING"},
+        # Its start-up banner in every command's output; failures and lockouts still log.
+        "axes.apps": {"level": "WARNING"},
     },
 }

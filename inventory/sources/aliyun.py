@@ -15,7 +15,6 @@ Retries (throttling, honouring `x-acs-retry-after`; 5xx; network errors) come fr
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -29,6 +28,8 @@ from darabonba.policy.retry import RetryOptions
 from django.conf import settings
 from Tea.exceptions import TeaException
 
+from common.credential_names import CredentialNameRefused, read_credential
+from inventory.api_transport import require_safe_api_transport
 from inventory.facts import RegionInventory, SourceError
 from inventory.sources.aliyun_mapping import InstanceLookups, instance_fact
 
@@ -112,7 +113,11 @@ def _credentials(account) -> _Credentials:
     for setting, variable in wanted:
         if not variable:
             raise SourceError(f"account {account.name}: {setting} (a variable name) is not set")
-        value = os.environ.get(variable, "")
+        try:
+            # Checked again here: an account written before the rule must not leak.
+            value = read_credential(variable)
+        except CredentialNameRefused as exc:
+            raise SourceError(f"{setting} not read: {exc}") from None
         if not value:
             raise SourceError(f"environment variable {variable} ({setting}) is not set")
         values.append(value)
@@ -154,6 +159,7 @@ class AliyunSource:
 
     def __init__(self, account):
         self.account = account
+        require_safe_api_transport(account)
         self.credentials = _credentials(account)
         tuning = settings.TLSPOSTURE
         self.connect_timeout_ms = int(tuning.get("CLOUD_API_CONNECT_TIMEOUT", 5.0) * 1000)

@@ -21,6 +21,7 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 from botocore.parsers import ResponseParserError
 from django.conf import settings
 
+from inventory.api_transport import require_safe_api_transport
 from inventory.facts import RegionInventory, SourceError
 from inventory.sources.aws_region import RegionReader
 
@@ -37,6 +38,7 @@ class AwsSource:
     """InventorySource for one CloudAccount (anything with its attributes will do)."""
 
     def __init__(self, account):
+        require_safe_api_transport(account)
         self.account = account
         self._lock = threading.Lock()
         self._credentials = None

@@ -20,8 +20,14 @@ CLIENT_SECURE_CONNECTION = 0x8000
 SSL_REQUEST_SIZE = 36  # header 4 + payload 32
 
 
-def greeting(version: str = "8.0.39", *, tls: bool = True) -> bytes:
-    capabilities = CLIENT_PROTOCOL_41 | CLIENT_SECURE_CONNECTION | (CLIENT_SSL if tls else 0)
+def greeting(
+    version: str = "8.0.39",
+    *,
+    tls: bool = True,
+    plugin: str = "mysql_native_password",
+    capabilities: int = 0,
+) -> bytes:
+    capabilities |= CLIENT_PROTOCOL_41 | CLIENT_SECURE_CONNECTION | (CLIENT_SSL if tls else 0)
     payload = (
         b"\x0a"
         + version.encode()
@@ -35,7 +41,8 @@ def greeting(version: str = "8.0.39", *, tls: bool = True) -> bytes:
         + b"\x15"
         + b"\0" * 10
         + b"ijklmnopqrst\0"
-        + b"mysql_native_password\0"
+        + plugin.encode()
+        + b"\0"
     )
     return len(payload).to_bytes(3, "little") + b"\x00" + payload
 

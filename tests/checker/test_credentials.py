@@ -72,18 +72,20 @@ def test_no_key_is_a_clear_configuration_error():
 
 
 def test_password_from_the_environment(monkeypatch):
-    profile = CheckerProfile(name="p", match="*", username="tlsposture", password_env="CHK_PW")
-    monkeypatch.setenv("CHK_PW", "from-env-value")
+    profile = CheckerProfile(
+        name="p", match="*", username="tlsposture", password_env="TLSPOSTURE_CRED_CHK_PW"
+    )
+    monkeypatch.setenv("TLSPOSTURE_CRED_CHK_PW", "from-env-value")
     resolved = _resolve(profile)
     assert (resolved.login.username, resolved.login.secret.reveal()) == (
         "tlsposture",
         "from-env-value",
     )
-    assert resolved.source == "env:CHK_PW" and resolved.error == ""
-    monkeypatch.delenv("CHK_PW")
+    assert resolved.source == "env:TLSPOSTURE_CRED_CHK_PW" and resolved.error == ""
+    monkeypatch.delenv("TLSPOSTURE_CRED_CHK_PW")
     missing = _resolve(profile)
     assert missing.login is None
-    assert missing.error == "environment variable CHK_PW is not set or empty"
+    assert missing.error == "environment variable TLSPOSTURE_CRED_CHK_PW is not set or empty"
 
 
 def test_username_without_any_password_is_an_error():
@@ -158,10 +160,13 @@ def test_iam_without_aws_credentials_says_so(monkeypatch, tmp_path):
 
 def test_canary_needs_its_variable(monkeypatch):
     profile = CheckerProfile(
-        name="p", canary_username="tlsp_canary", canary_password_env="CANARY_PW"
+        name="p", canary_username="tlsp_canary", canary_password_env="TLSPOSTURE_CRED_CANARY_PW"
     )
-    assert _resolve(profile).canary_error == "canary password variable CANARY_PW is not set"
-    monkeypatch.setenv("CANARY_PW", "canary-value")
+    assert (
+        _resolve(profile).canary_error
+        == "canary password variable TLSPOSTURE_CRED_CANARY_PW is not set"
+    )
+    monkeypatch.setenv("TLSPOSTURE_CRED_CANARY_PW", "canary-value")
     assert _resolve(profile).canary.secret.reveal() == "canary-value"
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.server
 import io
 import socket
+import ssl
 import threading
 from datetime import timedelta
 
@@ -27,8 +28,12 @@ PAGES = {
 }
 
 
+REQUESTED: list[str] = []  # every path the plain-HTTP site was asked for
+
+
 class _Pages(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
+        REQUESTED.append(self.path)
         body = PAGES.get(self.path)
         self.send_response(200 if body else 404)
         self.end_headers()
@@ -127,3 +132,66 @@ def test_plain_http_is_refused_beyond_loopback(tmp_path):
 def test_aliyun_bundles_are_per_instance():
     with pytest.raises(CommandError, match="ApsaraDB issues its CA per instance"):
         _fetch("aliyun")
+
+
+# -- exploit 4: an https download redirected to plain http ----------------------------------
+
+HTTPS_CA = make_ca("Test HTTPS root", expires_in=timedelta(days=30))
+HTTPS_CERT = make_server_cert(["localhost"], issuer=HTTPS_CA)
+
+
+@pytest.fixture
+def https_site(site, tmp_path, monkeypatch):
+    """An HTTPS server on loopback (trusted through SSL_CERT_FILE) whose /moved answers a
+    redirect to the plain-HTTP site, and /moved-https one to itself."""
+    cert, key = HTTPS_CERT.write(tmp_path, "https")
+    monkeypatch.setenv("SSL_CERT_FILE", str(HTTPS_CA.write(tmp_path / "https-ca.pem")))
+
+    class Redirects(_Pages):
+        def do_GET(self):
+            port = self.server.server_address[1]
+            target = {
+                "/moved": f"{site}/global/global-bundle.pem",
+                "/moved-https": f"https://localhost:{port}/global/global-bundle.pem",
+            }.get(self.path)
+            if target is None:
+                body = PAGES.get(self.path, b"")
+                self.send_response(200 if body else 404)
+                self.end_headers()
+                self.wfile.write(body)
+                return
+            self.send_response(302)
+            self.send_header("Location", target)
+            self.end_headers()
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Redirects)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"https://localhost:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+    thread.join()
+
+
+def test_a_redirect_that_leaves_https_is_refused(https_site, site, tmp_path):
+    target = tmp_path / "rds.pem"
+    target.write_bytes(b"old bundle")
+    REQUESTED.clear()
+    with pytest.raises(CommandError) as refused:
+        _fetch("aws", "--url", f"{https_site}/moved", "--output", str(target))
+    assert str(refused.value) == (
+        f"refusing the redirect from {https_site}/moved to {site}/global/global-bundle.pem: "
+        "the redirect leaves HTTPS; nothing was written"
+    )
+    assert REQUESTED == []  # the plain-HTTP server was never asked
+    assert target.read_bytes() == b"old bundle"
+
+
+def test_a_redirect_within_https_is_followed(https_site, tmp_path):
+    target = tmp_path / "rds.pem"
+    out = _fetch("aws", "--url", f"{https_site}/moved-https", "--output", str(target))
+    assert target.read_bytes() == BUNDLE
+    assert out.startswith(f"installed {target} from {https_site}/moved-https: 3 CAs")

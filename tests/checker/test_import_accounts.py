@@ -25,15 +25,15 @@ ca_bundle = "/etc/tlsposture/rds-global-bundle.pem"
 name = "cn-aliyun"
 provider = "aliyun"
 regions = ["cn-hangzhou"]
-access_key_id_env = "ALIYUN_AK"
-access_key_secret_env = "ALIYUN_SK"
+access_key_id_env = "TLSPOSTURE_CRED_ALIYUN_AK"
+access_key_secret_env = "TLSPOSTURE_CRED_ALIYUN_SK"
 endpoint = "127.0.0.1:9000"
 protocol = "http"
 
 [[checker]]
 match = "prod-aws/orders-*"
 username = "tlsposture"
-password_env = "PROD_CHECKER_PASSWORD"
+password_env = "TLSPOSTURE_CRED_PROD_CHECKER"
 ca_bundle = "/etc/tlsposture/rds-global-bundle.pem"
 connect_host = "127.0.0.1"
 connect_port = 3311
@@ -88,3 +88,25 @@ def test_invalid_toml_gives_a_clear_error(tmp_path):
     path.write_text("[[account]\nname=")
     with pytest.raises(CommandError, match="is not valid TOML"):
         call_command("import_accounts", str(path))
+
+
+@pytest.mark.parametrize(
+    ("key", "name"),
+    [
+        ("password_env", "SECRET_KEY"),
+        ("canary_password_env", "TLSPOSTURE_SECRET_KEYS"),
+        ("password_env", "PROD_CHECKER_PASSWORD"),
+    ],
+)
+def test_a_credential_name_outside_the_rule_is_refused_naming_it(tmp_path, key, name):
+    path = tmp_path / "bad.toml"
+    path.write_text(
+        FILE + f'\n[[checker]]\nmatch = "x/*"\nusername = "u"\ncanary_username = "c"\n'
+        f'{key} = "{name}"\n'
+    )
+    with pytest.raises(CommandError) as refused:
+        call_command("import_accounts", str(path))
+    message = str(refused.value)
+    assert f"[[checker]] #3: {key}: {name}" in message
+    assert "must start with TLSPOSTURE_CRED_ or match TLSPOSTURE_CRED_ALLOW" in message
+    assert not CloudAccount.objects.exists() and not CheckerProfile.objects.exists()

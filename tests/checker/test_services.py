@@ -81,7 +81,7 @@ def fleet_account(tls_fleet, monkeypatch):
             connect_host=server.host,
             connect_port=server.port,
         )
-        variable = f"FLEET_CHECKER_PW_{scenario.upper()}"
+        variable = f"TLSPOSTURE_CRED_FLEET_CHECKER_PW_{scenario.upper()}"
         monkeypatch.setenv(variable, server.checker.password)
         CheckerProfile.objects.create(
             name=scenario,
@@ -128,7 +128,7 @@ def test_a_run_stores_one_observation_per_target_and_announces_it(fleet_account,
     evidence = Evidence.from_dict(enforced.evidence)
     assert evidence.trust_bundle == str(tls_fleet.bundle_path)
     assert evidence.trust_bundle_source == "account"
-    assert evidence.credential_source == "env:FLEET_CHECKER_PW_ENFORCED"
+    assert evidence.credential_source == "env:TLSPOSTURE_CRED_FLEET_CHECKER_PW_ENFORCED"
     assert evidence.profile == "enforced"
     assert evidence.dialed_address == enforced.dialed
     assert evidence.probe.protocols["TLSv1.3"].state == "accepted"
@@ -162,7 +162,7 @@ def test_unreachable_and_unresolvable_targets_are_recorded_with_the_reason(
         connect_host="127.0.0.1",
         connect_port=port,
     )
-    monkeypatch.delenv("FLEET_CHECKER_PW_ENFORCED")
+    monkeypatch.delenv("TLSPOSTURE_CRED_FLEET_CHECKER_PW_ENFORCED")
     enforced = DBInstance.objects.get(identifier="enforced")
     run = run_checks([gone, enforced], workers=2)
     statuses = dict(run.observations.values_list("instance__identifier", "status"))
@@ -170,7 +170,7 @@ def test_unreachable_and_unresolvable_targets_are_recorded_with_the_reason(
     assert statuses == {"gone": "unreachable", "enforced": "auth-failed"}
     assert reasons["gone"] == "connection refused"
     assert reasons["enforced"] == (
-        "environment variable FLEET_CHECKER_PW_ENFORCED is not set or empty"
+        "environment variable TLSPOSTURE_CRED_FLEET_CHECKER_PW_ENFORCED is not set or empty"
     )
     assert (run.ok, run.failed) == (0, 2)
 
@@ -193,9 +193,9 @@ def test_iam_token_is_only_sent_inside_the_verified_session(fleet_account, monke
 
 
 def test_plaintext_canary_is_opt_in_per_profile(fleet_account, tls_fleet, monkeypatch):
-    monkeypatch.setenv("FLEET_CANARY_PW", tls_fleet["optional"].canary.password)
+    monkeypatch.setenv("TLSPOSTURE_CRED_FLEET_CANARY_PW", tls_fleet["optional"].canary.password)
     CheckerProfile.objects.filter(name="optional").update(
-        canary_username="tlsp_canary", canary_password_env="FLEET_CANARY_PW"
+        canary_username="tlsp_canary", canary_password_env="TLSPOSTURE_CRED_FLEET_CANARY_PW"
     )
     instances = DBInstance.objects.filter(identifier__in=["optional", "enforced"])
     run = run_checks(instances, workers=2)

@@ -66,3 +66,15 @@ def screenshot(request):
         return path
 
     return take
+
+
+def watch_csp(page) -> list[str]:
+    """Content-Security-Policy violations Chromium reports on `page`, across navigations."""
+    violations: list[str] = []
+
+    def on_console(message):
+        if "Content Security Policy" in message.text:
+            violations.append(f"{message.text} ({message.location.get('url', '')})")
+
+    page.on("console", on_console)
+    return violations

@@ -67,8 +67,8 @@ def build_world() -> dict:
     aliyun = CloudAccount.objects.create(
         name="cn-aliyun",
         provider="aliyun",
-        access_key_id_env="DASHBOARD_TEST_AK",
-        access_key_secret_env="DASHBOARD_TEST_SK",
+        access_key_id_env="TLSPOSTURE_CRED_DASHBOARD_AK",
+        access_key_secret_env="TLSPOSTURE_CRED_DASHBOARD_SK",
     )
     sync(
         prod,

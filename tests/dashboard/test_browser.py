@@ -1,6 +1,7 @@
 """Headless Chromium against the live server: log in, filter, sort and page the instance
 list with HTMX, open an endpoint, the same without JavaScript, and "check now" against a
-real fleet server."""
+real fleet server — all under the site's Content-Security-Policy, with no violation
+reported (waits use Playwright's locators: its string predicates would need 'unsafe-eval')."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ import re
 
 import pytest
 from django.contrib.auth import get_user_model
+from playwright.sync_api import expect
 
-from tests.dashboard.browser import chromium, screenshot  # noqa: F401 - fixtures
+from tests.dashboard.browser import chromium, screenshot, watch_csp  # noqa: F401 - fixtures
 from tests.dashboard.conftest import PASSWORD, build_world
 from tests.dashboard.fleet_endpoint import fleet_endpoint
 
@@ -23,10 +25,10 @@ def site(live_server, transactional_db):
     return live_server.url
 
 
-def _log_in(page, site: str, next_path: str = "/") -> None:
+def _log_in(page, site: str, next_path: str = "/", username: str = "dba") -> None:
     page.goto(site + next_path)
     assert "/login/" in page.url  # every page asks for a login first
-    page.fill("#id_username", "dba")
+    page.fill("#id_username", username)
     page.fill("#id_password", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(re.compile(re.escape(site + next_path) + "$"))
@@ -39,6 +41,7 @@ def _rows(page) -> list[str]:
 def test_filter_sort_page_and_open_an_endpoint_with_htmx(site, chromium, screenshot):  # noqa: F811
     context = chromium.new_context(viewport={"width": 1400, "height": 900})
     page = context.new_page()
+    violations = watch_csp(page)
     try:
         _log_in(page, site, "/instances/")
         assert len(_rows(page)) == 6
@@ -48,7 +51,7 @@ def test_filter_sort_page_and_open_an_endpoint_with_htmx(site, chromium, screens
             lambda r: "grade=C" in r.url and r.request.headers.get("hx-request")
         ):
             page.select_option("#id_grade", "C")
-        page.wait_for_function("document.querySelectorAll('#instance-table tbody tr').length === 3")
+        expect(page.locator("#instance-table tbody tr")).to_have_count(3)
         assert sorted(_rows(page)) == ["expiring-db", "legacy-db", "rm-orders"]
         assert page.url.endswith("/instances/?grade=C")  # the URL holds the state
         assert page.locator("#id_grade").input_value() == "C"
@@ -57,7 +60,7 @@ def test_filter_sort_page_and_open_an_endpoint_with_htmx(site, chromium, screens
             lambda r: "sort=-identifier" in r.url or "sort=identifier" in r.url
         ):
             page.click("#instance-table th a:has-text('Endpoint')")
-        page.wait_for_function("document.querySelector('#instance-table th[aria-sort]') !== null")
+        page.wait_for_selector("#instance-table th[aria-sort]")
         assert _rows(page) == ["expiring-db", "legacy-db", "rm-orders"]
         assert "sort=identifier" in page.url and "grade=C" in page.url
         with page.expect_response(lambda r: "sort=-identifier" in r.url):
@@ -69,18 +72,19 @@ def test_filter_sort_page_and_open_an_endpoint_with_htmx(site, chromium, screens
         # The filter form keeps the sort chosen in the table when another filter changes.
         with page.expect_response(lambda r: "provider=aws" in r.url):
             page.select_option("#id_provider", "aws")
-        page.wait_for_function("document.querySelectorAll('#instance-table tbody tr').length === 2")
+        expect(page.locator("#instance-table tbody tr")).to_have_count(2)
         assert _rows(page) == ["legacy-db", "expiring-db"]
         assert "sort=-identifier" in page.url
 
         page.go_back()  # history works: the previous state comes back
-        page.wait_for_function("document.querySelectorAll('#instance-table tbody tr').length === 3")
+        expect(page.locator("#instance-table tbody tr")).to_have_count(3)
 
         page.click("#instance-table a:has-text('legacy-db')")
         page.wait_for_selector("h1:has-text('legacy-db')")
         assert "C — weak" in page.locator("h1").inner_text()
         assert page.locator("#finding-transport\\.not_enforced pre.remediation").is_visible()
         screenshot(page, "3-endpoint")
+        assert violations == []  # everything above ran under the Content-Security-Policy
     finally:
         context.close()
 
@@ -121,6 +125,7 @@ def test_check_now_shows_the_new_result_when_it_arrives(
     instance = fleet_instance
     context = chromium.new_context(viewport={"width": 1400, "height": 900})
     page = context.new_page()
+    violations = watch_csp(page)
     try:
         _log_in(page, site, f"/instances/{instance.pk}/")
         assert "never" in page.locator("#check-status").inner_text()
@@ -137,5 +142,69 @@ def test_check_now_shows_the_new_result_when_it_arrives(
         page.click("#check-status a:has-text('Reload the page')")
         page.wait_for_selector("h3:has-text('Protocol versions')")
         screenshot(page, "3-evidence")
+        assert violations == []
+    finally:
+        context.close()
+
+
+INJECTED = "<script>window.injected = true; document.title = 'injected';</script>"
+
+
+def test_an_injected_inline_script_is_blocked(site, chromium):  # noqa: F811
+    """The server's own page and headers, with an inline script slipped into the HTML (as
+    a stored XSS would): the Content-Security-Policy keeps it from running."""
+    context = chromium.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    violations = watch_csp(page)
+    try:
+        _log_in(page, site, "/instances/")
+        assert violations == []
+
+        def inject(route, strip_policy: bool):
+            response = route.fetch()
+            headers = dict(response.headers)
+            if strip_policy:
+                headers.pop("content-security-policy")
+            body = response.text().replace("</main>", INJECTED + "</main>")
+            route.fulfill(response=response, headers=headers, body=body)
+
+        page.route(re.compile(r".*/instances/\?blocked$"), lambda r: inject(r, False))
+        page.route(re.compile(r".*/instances/\?control$"), lambda r: inject(r, True))
+
+        page.goto(site + "/instances/?blocked")
+        assert "script-src 'self'" in page.evaluate(
+            "fetch(location.href).then(r => r.headers.get('content-security-policy'))"
+        )
+        assert page.content().count("window.injected = true") == 1  # it is in the page
+        assert page.evaluate("window.injected") is None  # and it did not run
+        assert page.title() != "injected"
+        assert any("inline script" in v for v in violations), violations
+
+        page.goto(site + "/instances/?control")  # the same page without the policy
+        assert page.evaluate("window.injected") is True
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def root(site):
+    get_user_model().objects.create_superuser("root", "root@example.com", PASSWORD)
+
+
+def test_the_admin_runs_under_the_policy(site, root, chromium):  # noqa: F811
+    context = chromium.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    violations = watch_csp(page)
+    try:
+        _log_in(page, site, "/", username="root")
+        for path in ("/admin/", "/admin/checker/checkerprofile/add/", "/admin/axes/"):
+            page.goto(site + path)
+            page.wait_for_selector("#site-name")
+        page.goto(site + "/admin/inventory/dbinstance/")
+        page.click("#result_list tbody tr a")  # an endpoint's change page, with inlines
+        page.wait_for_selector("#content h1")
+        page.goto(site + "/notifications/subscriptions/new/")
+        page.wait_for_selector("form.digest-form")
+        assert violations == []
     finally:
         context.close()

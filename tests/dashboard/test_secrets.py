@@ -12,9 +12,9 @@ from tests.dashboard.conftest import body
 pytestmark = pytest.mark.django_db
 
 SECRETS = {
-    "DASHBOARD_TEST_AK": "LTAIdashboardKeyId0001",
-    "DASHBOARD_TEST_SK": "dashboard-secret-access-key-0002",
-    "DASHBOARD_CHECKER_PW": "hunter2-checker-password-0003",
+    "TLSPOSTURE_CRED_DASHBOARD_AK": "LTAIdashboardKeyId0001",
+    "TLSPOSTURE_CRED_DASHBOARD_SK": "dashboard-secret-access-key-0002",
+    "TLSPOSTURE_CRED_DASHBOARD_CHECKER_PW": "hunter2-checker-password-0003",
 }
 
 
@@ -22,7 +22,10 @@ def test_secret_values_and_their_variable_names_never_render(staff_client, world
     for name, value in SECRETS.items():
         monkeypatch.setenv(name, value)
     CheckerProfile.objects.create(
-        name="prod", match="prod-aws/*", username="tlsposture", password_env="DASHBOARD_CHECKER_PW"
+        name="prod",
+        match="prod-aws/*",
+        username="tlsposture",
+        password_env="TLSPOSTURE_CRED_DASHBOARD_CHECKER_PW",
     )
     pk = DBInstance.objects.get(identifier="orders-db").pk
     urls = [

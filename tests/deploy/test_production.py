@@ -96,6 +96,7 @@ def test_gunicorn_serves_the_login_page_and_hashed_static_files(gunicorn):
     status, headers, page = _get(gunicorn, "/login/")
     assert status == 200, page
     assert "Strict-Transport-Security" in headers and 'name="password"' in page
+    assert "script-src 'self'" in headers["Content-Security-Policy"]
 
     # A plain-HTTP request that did not come through the TLS proxy is sent to HTTPS.
     status, headers, _ = _get(gunicorn, "/login/", behind_tls_proxy=False)

@@ -119,14 +119,14 @@ def fast_client(settings):
 
 @pytest.fixture
 def account(api, monkeypatch):
-    monkeypatch.setenv("TLSP_TEST_ALIYUN_AK", AK)
-    monkeypatch.setenv("TLSP_TEST_ALIYUN_SK", SK)
+    monkeypatch.setenv("TLSPOSTURE_CRED_TEST_ALIYUN_AK", AK)
+    monkeypatch.setenv("TLSPOSTURE_CRED_TEST_ALIYUN_SK", SK)
     return CloudAccount.objects.create(
         name="cn-aliyun",
         provider="aliyun",
         regions=[REGION],
-        access_key_id_env="TLSP_TEST_ALIYUN_AK",
-        access_key_secret_env="TLSP_TEST_ALIYUN_SK",
+        access_key_id_env="TLSPOSTURE_CRED_TEST_ALIYUN_AK",
+        access_key_secret_env="TLSPOSTURE_CRED_TEST_ALIYUN_SK",
         endpoint=api.endpoint,
         protocol="http",
     )
@@ -333,7 +333,7 @@ def test_failing_region_keeps_its_data(world, account):
 
 def test_unknown_access_key_fails_without_leaking_secrets(world, account, monkeypatch, caplog):
     world()
-    monkeypatch.setenv("TLSP_TEST_ALIYUN_AK", "test-ak-unknown")
+    monkeypatch.setenv("TLSPOSTURE_CRED_TEST_ALIYUN_AK", "test-ak-unknown")
     with caplog.at_level(logging.DEBUG):
         run = sync_account(account)
     assert run.status == SyncRun.Status.FAILED
@@ -344,25 +344,25 @@ def test_unknown_access_key_fails_without_leaking_secrets(world, account, monkey
 
 def test_wrong_secret_is_caught_by_the_signature_check(world, account, monkeypatch):
     world()
-    monkeypatch.setenv("TLSP_TEST_ALIYUN_SK", "test-sk-wrong")
+    monkeypatch.setenv("TLSPOSTURE_CRED_TEST_ALIYUN_SK", "test-sk-wrong")
     run = sync_account(account)
     assert "SignatureDoesNotMatch" in _region_error(run)
     assert "test-sk-wrong" not in _region_error(run)
 
 
 def test_missing_environment_variable_is_named(account, monkeypatch):
-    monkeypatch.delenv("TLSP_TEST_ALIYUN_SK")
+    monkeypatch.delenv("TLSPOSTURE_CRED_TEST_ALIYUN_SK")
     run = sync_account(account)
     assert run.status == SyncRun.Status.FAILED
     assert run.error == (
-        "environment variable TLSP_TEST_ALIYUN_SK (access_key_secret_env) is not set"
+        "environment variable TLSPOSTURE_CRED_TEST_ALIYUN_SK (access_key_secret_env) is not set"
     )
 
 
 def test_account_imported_from_toml_syncs(world, monkeypatch, tmp_path):
     api = world()
-    monkeypatch.setenv("TLSP_TEST_ALIYUN_AK", AK)
-    monkeypatch.setenv("TLSP_TEST_ALIYUN_SK", SK)
+    monkeypatch.setenv("TLSPOSTURE_CRED_TEST_ALIYUN_AK", AK)
+    monkeypatch.setenv("TLSPOSTURE_CRED_TEST_ALIYUN_SK", SK)
     path = tmp_path / "accounts.toml"
     path.write_text(
         f"""
@@ -370,8 +370,8 @@ def test_account_imported_from_toml_syncs(world, monkeypatch, tmp_path):
 name = "cn-aliyun"
 provider = "aliyun"
 regions = ["{REGION}"]
-access_key_id_env = "TLSP_TEST_ALIYUN_AK"
-access_key_secret_env = "TLSP_TEST_ALIYUN_SK"
+access_key_id_env = "TLSPOSTURE_CRED_TEST_ALIYUN_AK"
+access_key_secret_env = "TLSPOSTURE_CRED_TEST_ALIYUN_SK"
 endpoint = "{api.endpoint}"
 protocol = "http"
 """
@@ -386,14 +386,14 @@ def test_sts_token_is_sent_and_checked(api, account, monkeypatch):
     world["access_keys"] = {AK: {"secret": SK, "security_token": TOKEN}}
     api.load(world)
     api.clear_requests()
-    account.security_token_env = "TLSP_TEST_ALIYUN_TOKEN"
+    account.security_token_env = "TLSPOSTURE_CRED_TEST_ALIYUN_TOKEN"
     account.save()
-    monkeypatch.setenv("TLSP_TEST_ALIYUN_TOKEN", TOKEN)
+    monkeypatch.setenv("TLSPOSTURE_CRED_TEST_ALIYUN_TOKEN", TOKEN)
     run = sync_account(account)
     assert run.status == SyncRun.Status.OK
     assert all(r.security_token for r in api.requests)
 
-    monkeypatch.setenv("TLSP_TEST_ALIYUN_TOKEN", "test-sts-token-stale")
+    monkeypatch.setenv("TLSPOSTURE_CRED_TEST_ALIYUN_TOKEN", "test-sts-token-stale")
     run = sync_account(account)
     assert "InvalidSecurityToken.MismatchWithAccessKey" in _region_error(run)
     assert "test-sts-token-stale" not in _region_error(run)

@@ -197,8 +197,8 @@ def test_import_accounts_is_idempotent_and_refuses_secrets():
         {
             "name": "cn",
             "provider": "aliyun",
-            "access_key_id_env": "AK",
-            "access_key_secret_env": "SK",
+            "access_key_id_env": "TLSPOSTURE_CRED_AK",
+            "access_key_secret_env": "TLSPOSTURE_CRED_SK",
             "endpoint": "127.0.0.1:9000",
             "protocol": "http",
         },

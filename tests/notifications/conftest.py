@@ -17,6 +17,12 @@ NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
 
 
+@pytest.fixture(autouse=True)
+def organisation_domain(settings):
+    """The organisation's own domain: where non-staff users may send digests."""
+    settings.TLSPOSTURE = {**settings.TLSPOSTURE, "DIGEST_ALLOWED_DOMAINS": ["example.com"]}
+
+
 @pytest.fixture
 def frozen_now():
     with time_machine.travel(NOW, tick=False):

@@ -23,7 +23,7 @@ def html(message) -> str:
 
 def golden(name: str, subscription, recipient: str) -> str:
     """The golden text with this recipient's own unsubscribe link put in."""
-    link = unsubscribe_url(make_unsubscribe_token(subscription.pk, recipient))
+    link = unsubscribe_url(make_unsubscribe_token(subscription, recipient))
     return (GOLDEN / name).read_text().replace("{unsubscribe_url}", link)
 
 

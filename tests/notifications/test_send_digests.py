@@ -41,9 +41,9 @@ def test_headers_and_subject(fleet, owner, smtp_server, frozen_now):
     (message,) = smtp_server.messages
     assert message["From"] == "tlsposture@example.com"
     assert message["Subject"] == (
-        "[tlsposture] Platform team: 1 expired, 2 within 7 days, 1 within 30 days, "
-        "1 within 90 days, 3 pending rotations, 2 new findings, 1 resolved finding, "
-        "1 grade drop"
+        "[tlsposture] Daily expiry digest for 2026-11-23: 1 expired, 2 within 7 days, "
+        "1 within 30 days, 1 within 90 days, 3 pending rotations, 2 new findings, "
+        "1 resolved finding, 1 grade drop"
     )
     # A long header is folded onto a continuation line; unfolded, it is one <URL>.
     unsubscribe = message["List-Unsubscribe"].strip()
