@@ -58,8 +58,8 @@ WORLD = [
 
 @pytest.fixture
 def account(monkeypatch):
-    monkeypatch.setenv("TLSP_TEST_ALIYUN_AK", AK)
-    monkeypatch.setenv("TLSP_TEST_ALIYUN_SK", SK)
+    monkeypatch.setenv("TLSPOSTURE_CRED_TEST_ALIYUN_AK", AK)
+    monkeypatch.setenv("TLSPOSTURE_CRED_TEST_ALIYUN_SK", SK)
     with AliyunApiServer() as api:
         api.load(
             {
@@ -78,8 +78,8 @@ def account(monkeypatch):
             name="cn-aliyun",
             provider="aliyun",
             regions=[REGION],
-            access_key_id_env="TLSP_TEST_ALIYUN_AK",
-            access_key_secret_env="TLSP_TEST_ALIYUN_SK",
+            access_key_id_env="TLSPOSTURE_CRED_TEST_ALIYUN_AK",
+            access_key_secret_env="TLSPOSTURE_CRED_TEST_ALIYUN_SK",
             endpoint=api.endpoint,
             protocol="http",
         )
