@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import UTC, datetime, timedelta
+
+import time_machine
 
 from tlsposture.schedule import Job
 from tlsposture.scheduler import Scheduler
@@ -84,3 +87,27 @@ def test_a_failing_job_is_reported_and_runs_again_next_round():
 
     assert len(calls) >= 2
     assert any(line.endswith("RuntimeError: the cloud said no") for line in lines)
+
+
+def test_a_jump_of_the_wall_clock_neither_bunches_nor_stalls_the_rounds():
+    # The schedule keeps time on the monotonic clock: a step of the wall clock (NTP, a
+    # resumed VM, a year ahead under `make test-future`) changes nothing. time-machine
+    # moves this process's wall clock, every thread included, a year ahead and then back.
+    starts: list[float] = []
+
+    def run(job: Job) -> str:
+        starts.append(time.monotonic())
+        return "ran"
+
+    scheduler = Scheduler([_job("quick", 0.05)], run, [].append)
+    began = time.monotonic()
+    with time_machine.travel(datetime.now(UTC)) as traveller:
+        threading.Timer(0.5, traveller.shift, args=[timedelta(days=400)]).start()
+        threading.Timer(1.0, traveller.shift, args=[timedelta(days=-800)]).start()
+        _run_for(scheduler, 2.0)
+    assert scheduler.wait(timeout=5)
+
+    after_the_jump_ahead = [t for t in starts if 0.5 < t - began < 1.0]
+    after_the_jump_back = [t for t in starts if t - began > 1.0]
+    assert after_the_jump_ahead and after_the_jump_back  # no stall in either direction
+    assert len(starts) == scheduler.rounds["quick"] <= 2.0 / 0.05 + 1  # and no bunching
