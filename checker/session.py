@@ -191,7 +191,11 @@ def _connection(address, login: Login, limits: SessionLimits, deadline: Deadline
             try:
                 conn.connect(sock)
             except pymysql.err.MySQLError as exc:
-                raise _SessionFailed(*_login_failure(exc, cut.is_set())) from None
+                # The read timeout is capped at the deadline: a timeout that beat the
+                # watchdog to it is the deadline cutting the login all the same.
+                timed_out = isinstance(getattr(exc, "original_exception", None), TimeoutError)
+                cut_short = cut.is_set() or (timed_out and deadline.expired)
+                raise _SessionFailed(*_login_failure(exc, cut_short)) from None
             try:
                 yield conn
             finally:
