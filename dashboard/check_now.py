@@ -134,6 +134,11 @@ def _arrived(instance: DBInstance, since: datetime) -> bool:
     return bool(state and state.last_checked and state.last_checked >= since)
 
 
+def _evaluated(instance: DBInstance) -> bool:
+    posture = getattr(instance, "posture", None)
+    return posture is not None and posture.evaluated_at >= instance.check_state.last_checked
+
+
 @dataclass(frozen=True)
 class Progress:
     state: str  # running | done | failed | lost
@@ -160,11 +165,12 @@ def progress(instance: DBInstance, since: datetime, now: datetime | None = None)
     now = now or timezone.now()
     current = cache.get(_key(instance.pk)) or {}
     if _arrived(instance, since):
-        posture = getattr(instance, "posture", None)
-        evaluated = (
-            posture is not None and posture.evaluated_at >= instance.check_state.last_checked
-        )
-        if evaluated or current.get("state") != RUNNING:
+        if _evaluated(instance):
+            return Progress("done", since)
+        if current.get("state") != RUNNING:
+            # The mark went after `instance` was read: a check clears it only once posture
+            # has evaluated its result, so read that evaluation rather than show a stale one.
+            instance.refresh_from_db()
             return Progress("done", since)
     if current.get("state") == FAILED:
         return Progress(FAILED, since, current.get("error", ""))

@@ -2,6 +2,7 @@
 # Install what the project needs from Debian when it is missing:
 #   mariadb-server  real MariaDB servers for the test fleet and the demo
 #   chromium        headless browser tests (chromium-driver comes along for Selenium users)
+#   faketime        libfaketime, which moves the clock for `make test-future`
 set -euo pipefail
 
 missing=()
@@ -13,6 +14,9 @@ if ! command -v mariadb-install-db >/dev/null && [ ! -x /usr/bin/mariadb-install
 fi
 if [ "${TLSPOSTURE_SKIP_CHROMIUM:-0}" != 1 ] && ! command -v chromium >/dev/null; then
   missing+=(chromium)
+fi
+if [ "${TLSPOSTURE_SKIP_FAKETIME:-0}" != 1 ] && ! command -v faketime >/dev/null; then
+  missing+=(faketime)
 fi
 
 if [ ${#missing[@]} -eq 0 ]; then

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import time_machine
 
 from fleet.mariadb import Fleet, find_mariadbd
 from fleet.scenarios import build_specs
@@ -18,6 +21,12 @@ _DB_FIXTURES = {
     "django_db_serialized_rollback",
     "live_server",
 }
+
+
+def pytest_report_header(config):
+    # `make test-future` moves the clock with libfaketime; say which date this run sees.
+    moved = f" (libfaketime, FAKETIME={os.environ['FAKETIME']})" if "FAKETIME" in os.environ else ""
+    return f"clock: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC{moved}"
 
 
 def pytest_collection_modifyitems(config, items):
@@ -32,6 +41,11 @@ def tls_fleet(tmp_path_factory):
     """Every standard scenario of fleet/scenarios.py, one real server each, started once."""
     if find_mariadbd() is None:
         pytest.fail("mariadbd is missing: `make test` installs Debian's mariadb-server")
+    # Certificates minted under time-machine would be dated by a clock that mariadbd and
+    # OpenSSL never see, and the whole session would share them: start the fleet first.
+    assert not time_machine.escape_hatch.is_travelling(), (
+        "tls_fleet was first requested inside a time travel"
+    )
     anchors, specs = build_specs()
     fleet = Fleet(specs, base_dir=tmp_path_factory.mktemp("fleet", numbered=True))
     fleet.anchors = anchors

@@ -29,6 +29,17 @@ def chromium_path() -> str | None:
     return None
 
 
+def browser_env() -> dict[str, str] | None:
+    """Chromium's environment: the run's own, so it sees the clock the server sees. Under
+    `make test-future` that is libfaketime's moved wall clock, inherited with LD_PRELOAD;
+    there the run keeps the monotonic clock real (scripts/run-at-date.sh), but Chromium's
+    zygote loses its renderers that way (libfaketime 0.9.10 rewrites absolute monotonic
+    sleeps as though that clock were faked), so Chromium gets libfaketime's faked one."""
+    if "FAKETIME_DONT_FAKE_MONOTONIC" not in os.environ:
+        return None
+    return {k: v for k, v in os.environ.items() if k != "FAKETIME_DONT_FAKE_MONOTONIC"}
+
+
 def screenshots_dir() -> Path:
     base = Path(os.environ.get("TLSPOSTURE_ARTIFACTS_DIR") or ROOT / "artifacts")
     target = base / "screenshots"
@@ -48,7 +59,9 @@ def chromium():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(
+            executable_path=path, args=CHROMIUM_ARGS, env=browser_env()
+        )
         try:
             yield browser
         finally:

@@ -8,21 +8,34 @@ from __future__ import annotations
 import re
 
 import pytest
+import time_machine
 from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
 from tests.dashboard.browser import chromium, screenshot, watch_csp  # noqa: F401 - fixtures
 from tests.dashboard.conftest import PASSWORD, build_world
 from tests.dashboard.fleet_endpoint import fleet_endpoint
+from tests.posture.builders import NOW
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def site(live_server, transactional_db):
-    build_world()
+def live_site(live_server, transactional_db):
     get_user_model().objects.create_user("dba", password=PASSWORD, is_staff=True)
     return live_server.url
+
+
+@pytest.fixture
+def site(live_site):
+    """The dashboard's world, built at NOW, is evaluated and served at NOW: the clock of this
+    process (the live server's thread included) starts at NOW and ticks on while the browser
+    runs. Chromium keeps the clock of the run and has nothing to decide by date: the session
+    and CSRF cookies carry Max-Age, which wins over their Expires, and the check status's
+    `since` comes from the server. `make test-future` holds the browser to that."""
+    with time_machine.travel(NOW, tick=True):
+        build_world()
+        yield live_site
 
 
 def _log_in(page, site: str, next_path: str = "/", username: str = "dba") -> None:
@@ -109,15 +122,17 @@ def test_filters_and_paging_work_without_javascript(site, chromium, screenshot):
 
 
 @pytest.fixture
-def fleet_instance(site, tls_fleet, monkeypatch):
+def fleet_instance(live_site, tls_fleet, monkeypatch):
     """Written before the browser starts: while Playwright's loop runs in this thread,
-    Django would hand the test another database connection, one nobody closes."""
+    Django would hand the test another database connection, one nobody closes. No world and
+    no time travel here: the fleet's certificates are minted on the run's clock, the one
+    mariadbd and OpenSSL see, so the check is made and graded on that clock too."""
     return fleet_endpoint(tls_fleet, monkeypatch)
 
 
 @pytest.mark.fleet
 def test_check_now_shows_the_new_result_when_it_arrives(
-    site,
+    live_site,
     fleet_instance,
     chromium,  # noqa: F811
     screenshot,  # noqa: F811
@@ -127,7 +142,7 @@ def test_check_now_shows_the_new_result_when_it_arrives(
     page = context.new_page()
     violations = watch_csp(page)
     try:
-        _log_in(page, site, f"/instances/{instance.pk}/")
+        _log_in(page, live_site, f"/instances/{instance.pk}/")
         assert "never" in page.locator("#check-status").inner_text()
         page.click("#check-now")
         page.wait_for_selector("#check-status:has-text('Checking')")

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import UTC, datetime, timedelta
+
+import time_machine
 
 from tlsposture.schedule import Job
 from tlsposture.scheduler import Scheduler
@@ -42,19 +45,75 @@ def _run_for(scheduler: Scheduler, seconds: float) -> None:
     scheduler.run(stop)
 
 
-def test_a_slow_job_skips_rounds_instead_of_overlapping_and_others_keep_their_pace():
-    recorder = _Recorder({"slow": 0.45, "quick": 0.0})
-    scheduler = Scheduler([_job("slow", 0.1), _job("quick", 0.1)], recorder, recorder.lines.append)
+class _SimulatedTime:
+    """The scheduler's clock and stop event in one, so that a test can count rounds exactly
+    on a busy machine: a wait moves the clock on at once instead of sleeping, but only once
+    every job started so far has finished or waits in `work` for a later simulated time.
+    The jobs still run in the scheduler's own threads."""
 
-    _run_for(scheduler, 1.0)
+    def __init__(self, until: float):
+        self.now = 0.0
+        self.until = until
+        self.scheduler: Scheduler | None = None
+        self._changed = threading.Condition()
+        self._working: dict[str, float] = {}  # job → the simulated time its work ends
+
+    def __call__(self) -> float:
+        return self.now
+
+    def is_set(self) -> bool:
+        return self.now >= self.until
+
+    def wait(self, timeout: float) -> bool:
+        self._settle()
+        with self._changed:
+            self.now += timeout
+            self._working = {job: end for job, end in self._working.items() if end > self.now}
+            self._changed.notify_all()
+        self._settle()
+        return self.is_set()
+
+    def work(self, job: str, seconds: float) -> None:
+        with self._changed:
+            end = self.now + seconds
+            self._working[job] = end
+            self._changed.notify_all()
+            self._changed.wait_for(lambda: self.now >= end)
+
+    def _settle(self) -> None:
+        deadline = time.monotonic() + 10
+        with self._changed:
+            while not set(self.scheduler.running()) <= set(self._working):
+                assert time.monotonic() < deadline, "a job thread never finished nor waited"
+                self._changed.wait(0.001)
+
+
+def test_a_slow_job_skips_rounds_instead_of_overlapping_and_others_keep_their_pace():
+    # Simulated time (binary fractions, so sums are exact): every 1/8 s for one second;
+    # the slow job works 7/16 s a round.
+    clock = _SimulatedTime(until=1.0)
+    starts: dict[str, list[float]] = {"slow": [], "quick": []}
+    lines: list[str] = []
+
+    def run(job: Job) -> str:
+        starts[job.name].append(clock.now)
+        if job.name == "slow":
+            clock.work(job.name, 7 / 16)
+        return "done"
+
+    scheduler = Scheduler(
+        [_job("slow", 1 / 8), _job("quick", 1 / 8)], run, lines.append, clock=clock
+    )
+    clock.scheduler = scheduler
+    scheduler.run(clock)
     assert scheduler.wait(timeout=5)
 
-    assert recorder.most_at_once == {"slow": 1, "quick": 1}
-    # Counts stay loose: a busy machine may run the loop late (late slots are not made up).
-    assert scheduler.rounds["slow"] >= 2 and scheduler.skipped["slow"] >= 1
-    assert scheduler.rounds["quick"] > scheduler.rounds["slow"] and not scheduler.skipped["quick"]
-    assert "slow: still running from the last round, this round skipped" in recorder.lines
-    assert recorder.lines[:2] == ["slow: started", "quick: started"]
+    # Both run at start; the slow one again at the first slot after it finished, never
+    # twice at once; the quick one at every slot, whatever the slow one does.
+    assert starts == {"slow": [0, 0.5], "quick": [n / 8 for n in range(8)]}
+    assert scheduler.rounds == {"slow": 2, "quick": 8}
+    assert scheduler.skipped == {"slow": 6, "quick": 0}
+    assert lines.count("slow: still running from the last round, this round skipped") == 6
 
 
 def test_stopping_returns_at_once_and_wait_lets_the_running_job_finish():
@@ -84,3 +143,38 @@ def test_a_failing_job_is_reported_and_runs_again_next_round():
 
     assert len(calls) >= 2
     assert any(line.endswith("RuntimeError: the cloud said no") for line in lines)
+
+
+def test_a_jump_of_the_wall_clock_neither_stalls_nor_bunches_the_rounds():
+    # The schedule keeps time on the monotonic clock: a step of the wall clock (NTP, a
+    # resumed VM, a year ahead under `make test-future`) changes nothing. time-machine moves
+    # this process's wall clock, every thread included: a year ahead after the 3rd round,
+    # back past the start after the 6th; the 9th round ends the run.
+    every = 0.05
+    starts: list[float] = []
+    stop = threading.Event()
+    with time_machine.travel(datetime.now(UTC)) as traveller:
+
+        def run(job: Job) -> str:
+            starts.append(time.monotonic())
+            if len(starts) == 3:
+                traveller.shift(timedelta(days=400))
+            elif len(starts) == 6:
+                traveller.shift(timedelta(days=-800))
+            elif len(starts) == 9:
+                stop.set()
+            return "ran"
+
+        scheduler = Scheduler([_job("quick", every)], run, [].append)
+        stalled = threading.Timer(60, stop.set)  # a stalled schedule ends here, and fails
+        stalled.start()
+        began = time.monotonic()
+        try:
+            scheduler.run(stop)
+        finally:
+            ran_for = time.monotonic() - began
+            stalled.cancel()
+    assert scheduler.wait(timeout=5)
+
+    assert len(starts) >= 9  # rounds went on after both jumps
+    assert len(starts) <= ran_for / every + 1  # and no more than the interval allows
