@@ -26,6 +26,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -49,6 +50,11 @@ from fleet.moto_rds_catalogue import (
 
 MYSQL_FAMILY = ("mysql", "mariadb", "aurora-mysql")
 _lock = threading.Lock()
+# Slow answers still being held back. A client that timed out has gone, but its answer is
+# still drawn (request ids from moto's seeded generator): a reset waits for these first, so
+# what a test does after a reset is never interleaved with a previous test's late answer.
+_delayed_answers = threading.Condition()
+_delayed_in_flight = 0
 _installed = False
 
 
@@ -480,15 +486,40 @@ def _take_fault(self: RDSResponse) -> Fault | None:
 
 def _call_action(self: RDSResponse):
     fault = _take_fault(self) if self.region else None
-    if fault is not None:
-        if fault.delay:
+    if fault is not None and fault.delay:
+        with _answer_held_back():
             time.sleep(fault.delay)
+            return _faulty_answer(self, fault)
+    return _faulty_answer(self, fault)
+
+
+def _faulty_answer(self: RDSResponse, fault: Fault | None):
+    if fault is not None:
         if fault.html:
             page = f"<!doctype html><html><title>{fault.status} {escape(fault.code)}</title></html>"
             return fault.status, {"Content-Type": "text/html"}, page
         if fault.code:
             return fault.status, {"Content-Type": "text/xml"}, _error_body(fault)
     return _original_call_action(self)
+
+
+@contextmanager
+def _answer_held_back():
+    global _delayed_in_flight
+    with _delayed_answers:
+        _delayed_in_flight += 1
+    try:
+        yield
+    finally:
+        with _delayed_answers:
+            _delayed_in_flight -= 1
+            _delayed_answers.notify_all()
+
+
+def wait_for_delayed_answers(timeout: float = 30.0) -> bool:
+    """Block until no slow answer is held back (True), or `timeout` passed (False)."""
+    with _delayed_answers:
+        return _delayed_answers.wait_for(lambda: _delayed_in_flight == 0, timeout)
 
 
 def _error_body(fault: Fault) -> str:

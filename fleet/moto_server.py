@@ -45,6 +45,8 @@ class _SeedingApp:
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
+        if path == "/moto-api/reset":
+            moto_rds.wait_for_delayed_answers()
         if not path.startswith(SEED_PREFIX):
             return self.moto(environ, start_response)
         return self._seed(Request(environ), path.removeprefix(SEED_PREFIX))(environ, start_response)

@@ -5,12 +5,15 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 
 import boto3
 import pytest
+from botocore.config import Config
+from botocore.exceptions import ReadTimeoutError
 from django.core.management import call_command
 
 from fleet.moto_server import reset, seed, seed_random
@@ -167,9 +170,10 @@ def test_an_imported_account_assumes_its_role_through_the_endpoint_url(server, t
 
 
 def test_a_seeded_generator_builds_the_same_endpoint_names_again(server):
-    def cluster_endpoint() -> str:
+    def cluster_endpoint(pause: float = 0.0) -> str:
         reset(server)
         seed_random(server, 1129)
+        time.sleep(pause)
         rds = boto3.client("rds", region_name="eu-west-1", endpoint_url=server)
         return rds.create_db_cluster(
             DBClusterIdentifier="ledger",
@@ -180,6 +184,19 @@ def test_a_seeded_generator_builds_the_same_endpoint_names_again(server):
 
     first = cluster_endpoint()
     assert first.startswith("ledger.cluster-") and first == cluster_endpoint()
+
+    # A slow answer whose client gave up still draws from the generator when it goes out (at
+    # 0.5 s); a reset waits for it, so it cannot land in the pause between seed and call.
+    seed(server, "inject_fault", account_id=ACCOUNT, region="eu-west-1", delay=0.5, times=1)
+    impatient = boto3.client(
+        "rds",
+        region_name="eu-west-1",
+        endpoint_url=server,
+        config=Config(read_timeout=0.1, retries={"max_attempts": 0}),
+    )
+    with pytest.raises(ReadTimeoutError):
+        impatient.describe_db_instances()
+    assert cluster_endpoint(pause=0.8) == first
 
 
 def test_a_slow_optional_lookup_times_out_into_a_warning(server, settings):
