@@ -13,6 +13,7 @@ import time
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.core.management import call_command
 from django.db import connection
 from django.urls import reverse
@@ -21,8 +22,16 @@ from django.utils import timezone
 from inventory.models import CloudAccount
 from posture.models import InstancePosture
 from posture.services import evaluate_account
-from tests.posture.builders import clean_evidence
+from tests.posture.builders import NOW, clean_evidence
 from tests.posture.rows import instance, instance_fact, observe, sync
+
+
+@pytest.fixture(autouse=True)
+def at_now():
+    """The world of tests/posture/rows.py is dated around NOW: evaluate it there, with the
+    clock ticking (the lock waits below are real)."""
+    with time_machine.travel(NOW, tick=True):
+        yield
 
 
 @pytest.fixture
