@@ -201,7 +201,8 @@ TLSPOSTURE = {
     "READ_TIMEOUT": env_float("TLSPOSTURE_READ_TIMEOUT", 10.0),
     "TARGET_DEADLINE": env_float("TLSPOSTURE_TARGET_DEADLINE", 60.0),
     "MAX_HANDSHAKES": env_int("TLSPOSTURE_MAX_HANDSHAKES", 12),
-    "WORKERS": env_int("TLSPOSTURE_WORKERS", 16),
+    # The most checks at once per process; below it the limit adapts (checker/concurrency.py).
+    "WORKERS": env_int("TLSPOSTURE_WORKERS", 256),
     "PER_HOST_LIMIT": env_int("TLSPOSTURE_PER_HOST_LIMIT", 2),
     "CA_BUNDLE": env_str("TLSPOSTURE_CA_BUNDLE"),
     # Per-provider defaults, between the account's bundle and CA_BUNDLE in precedence.
