@@ -219,8 +219,11 @@ TLSPOSTURE = {
     "CLOUD_API_READ_TIMEOUT": env_float("TLSPOSTURE_CLOUD_API_READ_TIMEOUT", 30.0),
     # Alibaba has no batch calls: threads per region for the three per-instance calls.
     "ALIYUN_INSTANCE_WORKERS": env_int("TLSPOSTURE_ALIYUN_INSTANCE_WORKERS", 4),
-    # Queued checks: endpoints per task (one zone each), so a lost worker redoes few.
-    "CHECK_BATCH_SIZE": env_int("TLSPOSTURE_CHECK_BATCH_SIZE", 50),
+    # Queued checks: endpoints per task (one zone each). A task ends with its slowest check,
+    # so a batch must be large enough to keep a worker's concurrency busy at real RTTs,
+    # and small enough that even all of it hung (200 / 16 at once × 60 s = 13 min) stays
+    # under the soft time limit; a redelivered batch redoes only what has no observation.
+    "CHECK_BATCH_SIZE": env_int("TLSPOSTURE_CHECK_BATCH_SIZE", 200),
     # A sync or check run still `running` after this was left by a dead process: the
     # janitor closes it as failed. Longer than any task may run (the hard time limit).
     "RUN_ABANDONED_AFTER": env_duration(
