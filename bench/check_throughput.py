@@ -1,7 +1,8 @@
 """Check throughput: N targets over a few real MariaDB servers, in-process or through Celery.
 
     .venv/bin/python bench/check_throughput.py --targets 1000 [--mode inprocess|celery]
-        [--workers 2] [--servers 6] [--broker redis|rabbitmq] [--rtt-ms 100 [--addresses 500]]
+        [--workers 2] [--servers 6] [--broker redis|rabbitmq]
+        [--rtt-ms 100 [--addresses 500]] [--fixed N]
 
 Each target is a DBInstance with its own name (verified against a wildcard certificate)
 whose connect override points at one of --servers `mariadbd`s, each on its own loopback
@@ -15,19 +16,27 @@ and the targets dial those addresses round-robin — many hosts, as a real fleet
 per-host limit does not bind the way six servers would.
 
 inprocess: `run_checks` in this process on SQLite, the embedded default, with the default
-settings (TLSPOSTURE_WORKERS). celery: a throwaway PostgreSQL database, the broker on
-loopback, and --workers worker processes (prefork, concurrency 1 each) taking batches from
-one zone queue; the time runs from queueing to the last observation. Prints wall time,
-targets/s, per-target time (median, p95), handshakes, how the checks ended, the most checks
-at once, peak memory and peak threads of the checking process(es), and the load average.
-Figures only; nothing here asserts a time.
+settings (TLSPOSTURE_WORKERS); --fixed N pins the number of checks at once instead (the
+sweep behind checker/concurrency.py's thresholds). celery: a throwaway PostgreSQL database,
+the broker on loopback, and --workers worker processes (prefork, concurrency 1 each) taking
+batches from one zone queue; the time runs from queueing to the last observation.
+
+Prints wall time, targets/s, per-target time (median, p95), how the checks ended (and why
+not, when not), handshakes, the most checks at once and the most results that waited for
+the database writer, peak memory, peak threads and CPU time of the checking process(es),
+in-process the adaptive limit second by second and how often a sleeping thread woke late,
+the proxy's own CPU and lag, and the load average. Figures only; nothing here asserts a
+time.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import logging
 import os
+import re
 import secrets
 import statistics
 import subprocess
@@ -40,6 +49,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from checker.concurrency import LATE, TICK  # noqa: E402
 from fleet import postgres  # noqa: E402
 from fleet.celery_worker import CeleryWorker, wait_for  # noqa: E402
 from fleet.certs import make_ca, make_server_cert  # noqa: E402
@@ -62,7 +72,16 @@ def main() -> int:
     parser.add_argument(
         "--addresses", type=int, default=500, help="loopback addresses the proxy listens on"
     )
+    parser.add_argument(
+        "--fixed",
+        type=int,
+        metavar="N",
+        help="in-process: exactly N checks at once instead of the adaptive limit (the sweep "
+        "behind checker/concurrency.py's thresholds)",
+    )
     args = parser.parse_args()
+    if args.fixed is not None and (args.mode != "inprocess" or args.fixed < 1):
+        parser.error("--fixed N needs N ≥ 1 and --mode inprocess")
 
     with tempfile.TemporaryDirectory(prefix="tlsposture-bench-") as tmp:
         data_dir = Path(tmp)
@@ -132,6 +151,9 @@ class _Direct:
     def describe(self) -> str:
         return "loopback, no added latency"
 
+    def report(self, targets: int) -> None:
+        pass
+
     def stop(self) -> None:
         pass
 
@@ -170,13 +192,20 @@ class _Proxied:
             f"addresses ({self.hosts[0]}–{self.hosts[-1]})"
         )
 
+    def report(self, targets: int) -> None:
+        """The proxy's own CPU so far, and what it saw (it stops to tell)."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        print(f"proxy CPU: {cpu:.1f} s, {cpu / targets * 1000:.1f} ms per target")
+        self.stop()
+
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            out, _ = self.process.communicate(timeout=30)
-            if out.strip():
-                self.counts = json.loads(out.strip().splitlines()[-1])
-        if self.counts:
+        if self.process.poll() is not None:
+            return
+        self.process.terminate()
+        out, _ = self.process.communicate(timeout=30)
+        if out.strip():
+            self.counts = json.loads(out.strip().splitlines()[-1])
             routes, late = self.counts["routes"], self.counts["late_ms"]
             peak = max(c["peak"] for c in routes.values())
             accepted = sum(c["accepted"] for c in routes.values())
@@ -210,10 +239,11 @@ def _bench(args, fleet: Fleet, dial, bundle: Path, database_url: str, data_dir: 
     )
     load_before = os.getloadavg()
     if args.mode == "inprocess":
-        seconds, peak = _in_process()
+        seconds, peak = _in_process(args.fixed)
     else:
         seconds, peak = _through_celery(args, zone, passwords, database_url, data_dir)
     _report(args.targets, seconds, peak, load_before)
+    dial.report(args.targets)
 
 
 def _world(targets: int, fleet: Fleet, dial, bundle: Path, zone: str) -> dict[str, str]:
@@ -262,16 +292,61 @@ def _world(targets: int, fleet: Fleet, dial, bundle: Path, zone: str) -> dict[st
     return passwords
 
 
-def _in_process() -> tuple[float, _Peaks]:
+def _in_process(fixed: int | None) -> tuple[float, _Peaks]:
+    from checker.concurrency import AdaptiveLimit, governor
     from checker.services import run_checks
     from checker.targets import checkable_instances
 
-    with _Peaks(lambda: [os.getpid()]) as peaks:
+    if fixed:  # a floor as high as the ceiling: the limit cannot move
+        governor().limit = AdaptiveLimit(floor=fixed, ceiling=fixed)
+    stats = _RunStats()
+    with _Peaks(lambda: [os.getpid()], wakeups=True) as peaks, stats.listening():
         started = time.perf_counter()
-        run_checks(checkable_instances(), trigger="bench")
+        run_checks(checkable_instances(), trigger="bench", workers=fixed)
         seconds = time.perf_counter() - started
     _show_pacing()
+    stats.show()
     return seconds, peaks
+
+
+class _RunStats:
+    """The pool's own figures, from the line run_checks logs at the end of each run."""
+
+    PATTERN = re.compile(r"at most (\d+) checks at once .* at most (\d+) results waiting")
+
+    def __init__(self):
+        self.at_once: list[int] = []
+        self.waiting: list[int] = []
+
+    @contextlib.contextmanager
+    def listening(self):
+        stats = self
+
+        class Handler(logging.Handler):
+            def emit(self, record):
+                stats.read(record.getMessage())
+
+        logger = logging.getLogger("checker.services")
+        handler, level = Handler(), logger.level
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        try:
+            yield self
+        finally:
+            logger.removeHandler(handler)
+            logger.setLevel(level)
+
+    def read(self, text: str) -> None:
+        for at_once, waiting in self.PATTERN.findall(text):
+            self.at_once.append(int(at_once))
+            self.waiting.append(int(waiting))
+
+    def show(self) -> None:
+        if self.at_once:
+            print(
+                f"pool: at most {max(self.at_once)} checks running at once in a run, at most "
+                f"{max(self.waiting)} results waiting for the database writer"
+            )
 
 
 def _show_pacing() -> None:
@@ -296,7 +371,8 @@ def _through_celery(args, zone, passwords, database_url, data_dir) -> tuple[floa
     from checker.tasks import enqueue_checks
     from common.queues import zone_queue
 
-    env = {**os.environ, **passwords, "DATABASE_URL": database_url}
+    # INFO: run_checks logs its pool's figures at the end of each batch (see _RunStats).
+    env = {**os.environ, **passwords, "DATABASE_URL": database_url, "LOG_LEVEL": "INFO"}
     workers = [
         CeleryWorker(f"bench{n}-{zone}", [zone_queue(zone)], env, data_dir)
         for n in range(args.workers)
@@ -304,7 +380,8 @@ def _through_celery(args, zone, passwords, database_url, data_dir) -> tuple[floa
     try:
         for worker in workers:
             worker.start()
-        with _Peaks(lambda: [p for w in workers for p in _tree(w.process.pid)]) as peaks:
+        pids = [p for w in workers for p in _tree(w.process.pid)]
+        with _Peaks(lambda: pids) as peaks:
             started = time.perf_counter()
             batches = enqueue_checks(checkable_instances(), trigger="bench")
             print(f"queued {len(batches)} batches on {zone_queue(zone)} for {args.workers} workers")
@@ -319,6 +396,10 @@ def _through_celery(args, zone, passwords, database_url, data_dir) -> tuple[floa
         for worker in workers:
             worker.stop()
         _empty_queue(zone_queue(zone))
+    stats = _RunStats()
+    for worker in workers:
+        stats.read(worker.log())
+    stats.show()
     return seconds, peaks
 
 
@@ -358,6 +439,16 @@ def _report(targets: int, seconds: float, peaks: _Peaks, load_before) -> None:
         f"peak memory (RSS) of the checking process(es): {peaks.memory_mb:.0f} MB; "
         f"peak threads: {peaks.threads}"
     )
+    print(
+        f"CPU of the checking process(es): {peaks.cpu_seconds:.1f} s, "
+        f"{peaks.cpu_seconds / targets * 1000:.1f} ms per target "
+        f"({peaks.cpu_seconds / seconds:.2f} cores on average)"
+    )
+    if peaks.wakeups:
+        print(
+            f"late wake-ups in the checking process: {peaks.late_share:.0%} of its "
+            f"{TICK * 1000:g} ms sleeps woke {LATE * 1000:g} ms or more late"
+        )
     load_after = os.getloadavg()
     print(
         f"load average before/after: {load_before[0]:.1f}/{load_after[0]:.1f} "
@@ -367,16 +458,28 @@ def _report(targets: int, seconds: float, peaks: _Peaks, load_before) -> None:
 
 class _Peaks:
     """Peak RSS (VmHWM) and peak thread count of the checking processes, sampled from
-    /proc every 50 ms while the checks run (the processes of a Celery worker change)."""
+    /proc every 50 ms while the checks run, and the CPU time they used. With `wakeups`
+    (in-process) the sampler sleeps TICK at a time and counts how often it woke LATE or
+    later, as checker/concurrency.py's pacer does — also when the limit is --fixed."""
 
-    def __init__(self, pids):
+    def __init__(self, pids, *, wakeups: bool = False):
         self.pids = pids
         self.memory_mb = 0.0
         self.threads = 0
+        self.cpu_seconds = 0.0
+        self.wakeups = 0
+        self.late = 0
+        self._count_wakeups = wakeups
+        self._cpu_before = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
+    @property
+    def late_share(self) -> float:
+        return self.late / self.wakeups if self.wakeups else 0.0
+
     def __enter__(self) -> _Peaks:
+        self._cpu_before = self._cpu()
         self._thread.start()
         return self
 
@@ -384,10 +487,33 @@ class _Peaks:
         self._stop.set()
         self._thread.join()
         self._take()
+        self.cpu_seconds = self._cpu() - self._cpu_before
 
     def _sample(self) -> None:
-        while not self._stop.wait(0.05):
-            self._take()
+        tick = TICK if self._count_wakeups else 0.05
+        ticks = 0
+        while True:
+            before = time.monotonic()
+            if self._stop.wait(tick):
+                return
+            ticks += 1
+            if self._count_wakeups:
+                self.wakeups += 1
+                self.late += time.monotonic() - before - tick >= LATE
+            if ticks * tick >= 0.05:
+                ticks = 0
+                self._take()
+
+    def _cpu(self) -> float:
+        """utime + stime of the processes (all their threads), seconds."""
+        total = 0
+        for pid in self.pids():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += int(fields[11]) + int(fields[12])
+        return total / os.sysconf("SC_CLK_TCK")
 
     def _take(self) -> None:
         memory, threads = 0.0, 0

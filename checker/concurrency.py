@@ -39,6 +39,7 @@ limit. Pure module: no Django.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import defaultdict, deque
@@ -54,6 +55,8 @@ LATE = 0.001  # a wake-up this much later than asked for found the CPU busy
 BUSY_LOW = 0.45  # share of late wake-ups under which the CPU has room
 BUSY_HIGH = 0.60  # share over which it is saturated
 INTERVAL = 1.0  # how often the limit is reconsidered
+
+log = logging.getLogger(__name__)
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -207,6 +210,7 @@ class BoundedRun(Generic[Item, Result]):
         self._closing = False
         self._held_back = False
         self._pool: list[threading.Thread] = []
+        self._spawned = 0
         # What the run did, as counts (tests and the stored run read these).
         self.peak_running = 0
         self.peak_on_one_host = 0
@@ -262,14 +266,24 @@ class BoundedRun(Generic[Item, Result]):
         startable = len(self._ready)  # each of these hosts has room for one more at least
         spare = self._idle + self._starting
         wanted = min(limit - self._threads, startable - spare)
+        if wanted > 0:
+            # Threads retire when the limit shrinks: forget them, keep the live ones.
+            self._pool = [t for t in self._pool if t.is_alive()]
         for _ in range(max(0, wanted)):
+            self._spawned += 1
+            thread = threading.Thread(
+                target=self._worker, name=f"{self.thread_name}-{self._spawned}", daemon=True
+            )
+            try:
+                thread.start()
+            except RuntimeError:  # the process may start no more threads: go on with these
+                if not self._threads:
+                    raise
+                log.warning("cannot start more than %s check threads", self._threads)
+                break
             self._threads += 1
             self._starting += 1
-            thread = threading.Thread(
-                target=self._worker, name=f"{self.thread_name}-{len(self._pool)}", daemon=True
-            )
             self._pool.append(thread)
-            thread.start()
         self.peak_threads = max(self.peak_threads, self._threads)
         if self._idle and startable and self._running < limit:
             self._can_start.notify(min(self._idle, limit - self._running))

@@ -141,6 +141,12 @@ def _execute(endpoints: list[Endpoint], workers: int, limits: CheckLimits, run: 
     finally:
         # What the run allowed at most (the limit adapts; see checker/concurrency.py).
         run.workers = pool.peak_limit or run.workers
+        log.info(
+            "check run %s: at most %s checks at once (limit up to %s, %s threads), "
+            "at most %s results waiting to be stored",
+            run.pk, pool.peak_running, pool.peak_limit, pool.peak_threads,
+            pool.peak_results_waiting,
+        )  # fmt: skip
 
 
 def _internal_error(endpoint: Endpoint, exc: Exception) -> EndpointResult:
