@@ -238,6 +238,12 @@ class BoundedRun(Generic[Item, Result]):
     # -- the calling thread ------------------------------------------------------------------
 
     def __iter__(self) -> Iterator[Result]:
+        for batch in self.batches():
+            yield from batch
+
+    def batches(self, most: int = 1) -> Iterator[list[Result]]:
+        """The results as lists of what finished while the caller was busy (1 to `most`),
+        so that a writer can store them together."""
         if self._adaptive:
             self._governor.join(self)
         try:
@@ -250,10 +256,10 @@ class BoundedRun(Generic[Item, Result]):
                         # Also wake now and then: the governor may have raised the limit.
                         self._has_result.wait(timeout=INTERVAL / 4)
                         continue
-                    result = self._results.popleft()
-                    self._outstanding -= 1
-                    self._has_room.notify()
-                yield result
+                    batch = [self._results.popleft() for _ in range(min(most, len(self._results)))]
+                    self._outstanding -= len(batch)
+                    self._has_room.notify(len(batch))
+                yield batch
         finally:
             if self._adaptive:
                 self._governor.leave(self)

@@ -99,18 +99,21 @@ def run_checks(
     checked: list[int] = []
     try:
         endpoints = plan_endpoints(instances, resolver=resolver)
-        for result in _execute(endpoints, workers, limits, run):
-            _store(run, result)
-            checked.append(result.instance_id)
-            if progress:
-                progress(
-                    Progress(
-                        done=len(checked),
-                        total=len(endpoints),
-                        failed=run.failed,
-                        elapsed=time.monotonic() - started,
+        for results in _execute(endpoints, workers, limits, run):
+            with transaction.atomic():  # what finished together: one write lock, one commit
+                for result in results:
+                    _store(run, result)
+            for result in results:
+                checked.append(result.instance_id)
+                if progress:
+                    progress(
+                        Progress(
+                            done=len(checked),
+                            total=len(endpoints),
+                            failed=run.failed,
+                            elapsed=time.monotonic() - started,
+                        )
                     )
-                )
     except BaseException as exc:
         run.status, run.error = CheckRun.Status.FAILED, f"{type(exc).__name__}: {exc}"
         run.finished_at = timezone.now()
@@ -126,8 +129,13 @@ def run_checks(
     return run
 
 
+# Results that finished together are stored in one transaction (one write lock, one commit)
+# of at most this many: the writer keeps up with hundreds of checks at once.
+STORE_TOGETHER = 64
+
+
 def _execute(endpoints: list[Endpoint], workers: int, limits: CheckLimits, run: CheckRun):
-    """Yield results in the calling thread as the pool finishes them."""
+    """Yield lists of results in the calling thread as the pool finishes them."""
     pool = BoundedRun(
         endpoints,
         lambda endpoint: check_endpoint(endpoint, limits),
@@ -137,7 +145,7 @@ def _execute(endpoints: list[Endpoint], workers: int, limits: CheckLimits, run: 
         on_error=_internal_error,
     )
     try:
-        yield from pool
+        yield from pool.batches(STORE_TOGETHER)
     finally:
         # What the run allowed at most (the limit adapts; see checker/concurrency.py).
         run.workers = pool.peak_limit or run.workers
@@ -198,7 +206,7 @@ def abandon_check_runs(
 ) -> int:
     """Close runs a dead worker or process left `running` as failed; returns how many.
 
-    Their observations stay: each was written whole, in its own transaction.
+    Their observations stay: each was written whole, with those that finished together.
     """
     return close_abandoned_runs(
         CheckRun.objects.all(), reason=reason, task_id=task_id, started_before=started_before

@@ -370,3 +370,21 @@ def test_a_one_endpoint_run_is_not_starved_by_a_large_run_in_the_same_process():
     assert big_work.now() == 4 and len(big_work.started) == 4  # the round is still held
     big_work.release.set()
     thread.join()
+
+
+def test_results_that_finish_together_come_in_batches_for_the_writer():
+    release = threading.Event()
+
+    def work(item):
+        if item != ("host-0", 0):
+            release.wait(timeout=60)
+        return item
+
+    run = pool(work, items(hosts=10, each=1), ceiling=10)
+    batches = run.batches(most=4)
+    received = [next(batches)]  # only the first could finish
+    release.set()
+    wait_until(lambda: run.counts()["waiting"] == 9, "the nine others finished")
+    received += list(batches)
+    assert [len(batch) for batch in received] == [1, 4, 4, 1]
+    assert sorted(r for batch in received for r in batch) == sorted(items(hosts=10, each=1))
