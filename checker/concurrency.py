@@ -1,13 +1,13 @@
 """How many checks run at once (DESIGN.md checker rule 5: bounded globally and per host).
 
 A check is about a dozen sequential connections of several round trips each, and costs
-10–15 ms of this process's CPU wherever the endpoint is. On loopback that CPU is most of
-its time; against endpoints 100 ms away it waits about four seconds on the network. No
-fixed number of checks at once fits both: the 16 that keep the CPU busy on loopback leave
-a remote fleet's round taking most of an hour, while the 200+ a remote fleet needs would
-queue a near fleet's checks for the CPU — measured on two cores, loopback throughput falls
-from 85 to 67 checks/s between 12 and 64 at once — and stretch every check's timeouts. So
-the limit adapts, per process, like an autoscaler that keeps a target utilisation:
+about 20 ms of this process's CPU wherever the endpoint is (bench/check_throughput.py, two
+loaded cores). On loopback that CPU is most of its time; against endpoints 100 ms away it
+waits four to six seconds on the network. No fixed number of checks at once fits both: the
+16 that keep the CPU busy on loopback leave a remote fleet's round taking most of an hour
+(3.7 checks/s at 100 ms RTT), while the hundreds a remote fleet needs queue the checks
+for the CPU and stretch every check's timeouts. So the limit adapts, per process, like an
+autoscaler that keeps a target utilisation:
 
 - it starts at FLOOR, the fixed default it replaces, and never goes below it;
 - each second in which checks were held back by it (not by their hosts' limits) while the
@@ -19,11 +19,12 @@ often it wakes late (by LATE or more): a waking thread needs a free core and the
 interpreter lock, as every check does after each network read, so the share of late
 wake-ups is the share of moments at which a check that could continue had to queue for
 the CPU. Under BUSY_LOW the CPU has room; over BUSY_HIGH it is saturated. This sees the
-interpreter lock and the machine's other load, and needs no knowledge of the cores. The
-figures behind the thresholds (bench/check_throughput.py, /work/notes/issue-20.md): at
-100 ms RTT 128/256/384 checks at once wake late 27/42/48 % of the time while throughput
-still rises (24/43/50 per second); on loopback 12/32/64 at once wake late 33/57/76 %
-while throughput falls (85/77/67 per second).
+interpreter lock and the machine's other load, and needs no knowledge of the cores.
+Measured with `bench/check_throughput.py --fixed N` (README "Performance"): at 100 ms RTT
+64/128/256 checks at once woke late 26/37/47 % of the time while throughput rose (12/21/27
+checks/s), and 384 at once fell back to 17 checks/s, each check stretched from 4.4 to 21 s;
+on loopback 12/32/64 at once woke late 52/69/64 % while throughput fell (45/40/42 checks/s)
+and each check stretched from 0.23 to 0.99 s.
 
 The limit is one per process (`governor()`): a Celery worker process keeps what it learned
 from one batch for the next, and runs side by side in one process see each other's load.
