@@ -2,27 +2,25 @@
 re-encryption of stored checker passwords.
 
 A run plans every endpoint in the calling thread (profiles, bundles, credentials), hands
-the pure `check_endpoint` to a bounded thread pool — at most PER_HOST_LIMIT at a time
-against one dial host — and writes each result from the calling thread as it arrives.
-Then it announces `check_finished`; posture listens.
+the pure `check_endpoint` to a bounded pool (checker/concurrency.py: as many at once as the
+CPU allows while checks wait on the network, up to TLSPOSTURE_WORKERS; at most
+PER_HOST_LIMIT at a time against one dial host) and writes each result from the calling
+thread as it arrives. Then it announces `check_finished`; posture listens.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
-from collections import defaultdict
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime
-from itertools import chain, zip_longest
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from checker.concurrency import BoundedRun
 from checker.credentials import CredentialError, CredentialResolver, rotate_token
 from checker.endpoint import (
     STATUS_OK,
@@ -101,25 +99,28 @@ def run_checks(
     checked: list[int] = []
     try:
         endpoints = plan_endpoints(instances, resolver=resolver)
-        for result in _execute(endpoints, workers, limits):
-            _store(run, result)
-            checked.append(result.instance_id)
-            if progress:
-                progress(
-                    Progress(
-                        done=len(checked),
-                        total=len(endpoints),
-                        failed=run.failed,
-                        elapsed=time.monotonic() - started,
+        for results in _execute(endpoints, workers, limits, run):
+            with transaction.atomic():  # what finished together: one write lock, one commit
+                for result in results:
+                    _store(run, result)
+            for result in results:
+                checked.append(result.instance_id)
+                if progress:
+                    progress(
+                        Progress(
+                            done=len(checked),
+                            total=len(endpoints),
+                            failed=run.failed,
+                            elapsed=time.monotonic() - started,
+                        )
                     )
-                )
     except BaseException as exc:
         run.status, run.error = CheckRun.Status.FAILED, f"{type(exc).__name__}: {exc}"
         run.finished_at = timezone.now()
         run.save(update_fields=["status", "error", "finished_at"])
         raise
     run.status, run.finished_at = CheckRun.Status.DONE, timezone.now()
-    run.save(update_fields=["status", "finished_at"])
+    run.save(update_fields=["status", "finished_at", "workers"])
     log.info(
         "check run %s: %s targets, %s ok, %s failed in %.1f s",
         run.pk, run.targets, run.ok, run.failed, time.monotonic() - started,
@@ -128,42 +129,36 @@ def run_checks(
     return run
 
 
-def _execute(endpoints: list[Endpoint], workers: int, limits: CheckLimits):
-    """Yield results in the calling thread as workers finish them."""
-    per_host = int(settings.TLSPOSTURE["PER_HOST_LIMIT"])
-    gates = {e.dial_host: threading.Semaphore(per_host) for e in endpoints}
-
-    def work(endpoint: Endpoint) -> EndpointResult:
-        with gates[endpoint.dial_host]:  # the deadline starts once the host admits us
-            return check_endpoint(endpoint, limits)
-
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="check") as pool:
-        pending = {pool.submit(work, e): e for e in _interleave_hosts(endpoints)}
-        try:
-            while pending:
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    endpoint = pending.pop(future)
-                    try:
-                        yield future.result()
-                    except Exception as exc:
-                        log.exception("check of %s failed", endpoint.label)
-                        yield _internal_error(endpoint, exc)
-        finally:
-            for future in pending:
-                future.cancel()
+# Results that finished together are stored in one transaction (one write lock, one commit)
+# of at most this many: the writer keeps up with hundreds of checks at once.
+STORE_TOGETHER = 64
 
 
-def _interleave_hosts(endpoints: list[Endpoint]) -> list[Endpoint]:
-    """Round-robin over dial hosts, so workers are not queued behind one host's limit."""
-    by_host: dict[str, list[Endpoint]] = defaultdict(list)
-    for endpoint in endpoints:
-        by_host[endpoint.dial_host].append(endpoint)
-    rounds = zip_longest(*by_host.values())
-    return [e for e in chain.from_iterable(rounds) if e is not None]
+def _execute(endpoints: list[Endpoint], workers: int, limits: CheckLimits, run: CheckRun):
+    """Yield lists of results in the calling thread as the pool finishes them."""
+    pool = BoundedRun(
+        endpoints,
+        lambda endpoint: check_endpoint(endpoint, limits),
+        host_of=lambda endpoint: endpoint.dial_host,
+        per_host=int(settings.TLSPOSTURE["PER_HOST_LIMIT"]),
+        ceiling=workers,
+        on_error=_internal_error,
+    )
+    try:
+        yield from pool.batches(STORE_TOGETHER)
+    finally:
+        # What the run allowed at most (the limit adapts; see checker/concurrency.py).
+        run.workers = pool.peak_limit or run.workers
+        log.info(
+            "check run %s: at most %s checks at once (limit up to %s, %s threads), "
+            "at most %s results waiting to be stored",
+            run.pk, pool.peak_running, pool.peak_limit, pool.peak_threads,
+            pool.peak_results_waiting,
+        )  # fmt: skip
 
 
 def _internal_error(endpoint: Endpoint, exc: Exception) -> EndpointResult:
+    log.error("check of %s failed", endpoint.label, exc_info=exc)
     evidence = Evidence(dialed=endpoint.dialed, verified_name=endpoint.verify_name)
     return EndpointResult(
         instance_id=endpoint.instance_id,
@@ -211,7 +206,7 @@ def abandon_check_runs(
 ) -> int:
     """Close runs a dead worker or process left `running` as failed; returns how many.
 
-    Their observations stay: each was written whole, in its own transaction.
+    Their observations stay: each was written whole, with those that finished together.
     """
     return close_abandoned_runs(
         CheckRun.objects.all(), reason=reason, task_id=task_id, started_before=started_before

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from checker.services import abandon_check_runs, run_checks
 from checker.targets import checkable_instances, due_instances
-from common.queues import ZONE_TASK_OPTIONS, require_broker, zone_queue
+from common.queues import ZONE_TASK_OPTIONS, check_now_queue, require_broker, zone_queue
 from inventory.models import DBInstance
 
 LOST_WORKER = "abandoned: the worker running it was lost; the batch was delivered again"
@@ -33,9 +33,14 @@ class QueuedBatch:
 
 
 def enqueue_checks(
-    instances: Iterable[DBInstance], *, trigger: str = "queued", expires: float | None = None
+    instances: Iterable[DBInstance],
+    *,
+    trigger: str = "queued",
+    expires: float | None = None,
+    urgent: bool = False,
 ) -> list[QueuedBatch]:
-    """Group endpoints by their account's zone into batches on that zone's queue."""
+    """Group endpoints by their account's zone into batches on that zone's queue; `urgent`
+    (someone waits for the result) on the zone's check-now queue, ahead of any round."""
     require_broker()
     size = max(1, settings.TLSPOSTURE["CHECK_BATCH_SIZE"])
     by_zone: dict[str, list[int]] = defaultdict(list)
@@ -44,7 +49,7 @@ def enqueue_checks(
     queued_at = timezone.now().isoformat()
     batches = []
     for zone, ids in sorted(by_zone.items()):
-        queue = zone_queue(zone)
+        queue = check_now_queue(zone) if urgent else zone_queue(zone)
         for start in range(0, len(ids), size):
             batch = ids[start : start + size]
             check_batch.apply_async((batch, zone, trigger, queued_at), queue=queue, expires=expires)

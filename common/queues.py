@@ -15,6 +15,10 @@ from django.db import InterfaceError, OperationalError
 
 DEFAULT_ZONE = "default"
 ZONE_QUEUE_PREFIX = "zone."
+# "Check now" of a zone goes to a queue of its own that every worker of the zone also takes
+# (`check_now_queues`), so a check someone waits for starts at the next free worker slot
+# instead of behind a scheduled round's batches. No zone queue starts like this.
+CHECK_NOW_QUEUE_PREFIX = "now."
 _ZONE_NAME = re.compile(r"[A-Za-z0-9._-]{1,100}")
 
 # A database that restarts or a connection that drops mid-task is worth another try; a
@@ -44,6 +48,22 @@ def zone_queue(zone: str) -> str:
     name = zone or DEFAULT_ZONE
     validate_zone_name(name)
     return ZONE_QUEUE_PREFIX + name
+
+
+def check_now_queue(zone: str) -> str:
+    """The queue of a zone's "check now" requests, e.g. `now.vpc-prod`."""
+    name = zone or DEFAULT_ZONE
+    validate_zone_name(name)
+    return CHECK_NOW_QUEUE_PREFIX + name
+
+
+def check_now_queues(queues) -> list[str]:
+    """The check-now queues that go with the zone queues among `queues` (a worker's -Q)."""
+    return [
+        check_now_queue(queue.removeprefix(ZONE_QUEUE_PREFIX))
+        for queue in queues
+        if queue.startswith(ZONE_QUEUE_PREFIX)
+    ]
 
 
 def validate_zone_name(name: str) -> None:

@@ -2,10 +2,11 @@
 
 A check takes seconds (up to TARGET_DEADLINE), far too long for a request. The press
 hands it on and returns at once: to a small thread pool of this process, or — when a Celery
-broker is configured — to the queue of the account's network zone, because a private
-endpoint is reachable only by that zone's workers, not necessarily by the web server. The
-page then polls `progress()` until the new observation has arrived and posture has
-re-evaluated it (the checker announces `check_finished`, posture listens).
+broker is configured — to the check-now queue of the account's network zone, because a
+private endpoint is reachable only by that zone's workers, not necessarily by the web
+server; the zone's workers take that queue ahead of a running round's batches
+(common/queues.py). The page then polls `progress()` until the new observation has arrived
+and posture has re-evaluated it (the checker announces `check_finished`, posture listens).
 
 Presses are deduplicated per endpoint through the cache: `cache.add` is atomic, so while
 one check of an endpoint runs, further presses (double clicks, a colleague) join it
@@ -101,7 +102,7 @@ def _checkable(instance_id: int) -> list[DBInstance]:
 def _dispatch(instance_id: int) -> None:
     """The one place that decides where the check runs."""
     if settings.CELERY_BROKER_URL:
-        enqueue_checks(_checkable(instance_id), trigger="dashboard")
+        enqueue_checks(_checkable(instance_id), trigger="dashboard", urgent=True)
     else:
         _executor().submit(_run, instance_id)
 

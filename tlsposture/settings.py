@@ -248,7 +248,8 @@ TLSPOSTURE = {
     "READ_TIMEOUT": env_float("TLSPOSTURE_READ_TIMEOUT", 10.0),
     "TARGET_DEADLINE": env_float("TLSPOSTURE_TARGET_DEADLINE", 60.0),
     "MAX_HANDSHAKES": env_int("TLSPOSTURE_MAX_HANDSHAKES", 12),
-    "WORKERS": env_int("TLSPOSTURE_WORKERS", 16),
+    # The most checks at once per process; below it the limit adapts (checker/concurrency.py).
+    "WORKERS": env_int("TLSPOSTURE_WORKERS", 256),
     "PER_HOST_LIMIT": env_int("TLSPOSTURE_PER_HOST_LIMIT", 2),
     "CA_BUNDLE": env_str("TLSPOSTURE_CA_BUNDLE"),
     # Per-provider defaults, between the account's bundle and CA_BUNDLE in precedence.
@@ -273,8 +274,11 @@ TLSPOSTURE = {
     "CLOUD_API_READ_TIMEOUT": env_float("TLSPOSTURE_CLOUD_API_READ_TIMEOUT", 30.0),
     # Alibaba has no batch calls: threads per region for the three per-instance calls.
     "ALIYUN_INSTANCE_WORKERS": env_int("TLSPOSTURE_ALIYUN_INSTANCE_WORKERS", 4),
-    # Queued checks: endpoints per task (one zone each), so a lost worker redoes few.
-    "CHECK_BATCH_SIZE": env_int("TLSPOSTURE_CHECK_BATCH_SIZE", 50),
+    # Queued checks: endpoints per task (one zone each). A task ends with its slowest check,
+    # so a batch must be large enough to keep a worker's concurrency busy at real RTTs,
+    # and small enough that even all of it hung (200 / 16 at once × 60 s = 13 min) stays
+    # under the soft time limit; a redelivered batch redoes only what has no observation.
+    "CHECK_BATCH_SIZE": env_int("TLSPOSTURE_CHECK_BATCH_SIZE", 200),
     # A sync or check run still `running` after this was left by a dead process: the
     # janitor closes it as failed. Longer than any task may run (the hard time limit).
     "RUN_ABANDONED_AFTER": env_duration(

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
+from common.queues import check_now_queues
 from fleet import postgres
 from fleet.celery_worker import CeleryWorker
 from fleet.moto_server import reset
@@ -94,7 +95,8 @@ def workers(shared_database, tmp_path):
         worker_env = _worker_env(shared_database, tmp_path, broker, transport or {}, env or {})
         worker = CeleryWorker(name, queue_names, worker_env, tmp_path)
         started.append(worker)
-        queues.update(dict.fromkeys(queue_names, broker))
+        # A zone's worker also declares the zone's check-now queue (tlsposture/celery.py).
+        queues.update(dict.fromkeys(queue_names + check_now_queues(queue_names), broker))
         return worker.start()
 
     yield start

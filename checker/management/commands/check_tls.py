@@ -25,7 +25,12 @@ class Command(BaseCommand):
             metavar="ID",
             help="a primary key, an identifier or account/identifier (repeatable)",
         )
-        parser.add_argument("--workers", type=int, help="concurrent checks (TLSPOSTURE_WORKERS)")
+        parser.add_argument(
+            "--workers",
+            type=int,
+            help="most checks at once (TLSPOSTURE_WORKERS); up to 16 it is a fixed number, "
+            "above the number adapts from 16 to what the CPU allows",
+        )
         parser.add_argument(
             "--queue",
             action="store_true",
