@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from checker import mysql_wire
 from checker.certificates import certificate_info, describe_der, hostname_verdict, load
-from checker.cipher_suites import TLS13_SUITES, class_suites, default_offer, suite_name
+from checker.cipher_suites import class_suites, default_offer, suite_name
 from checker.deadline import Deadline, DeadlineReached
 from checker.evidence import (
     ACCEPTED,
@@ -46,6 +46,7 @@ from checker.tls_hello import (
     client_hello,
     read_server_answer,
 )
+from common.engines import TLS13_SUITES
 from common.tls import verify_identity_context
 
 log = logging.getLogger(__name__)

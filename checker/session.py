@@ -39,6 +39,7 @@ from checker.evidence import (
     SessionEvidence,
 )
 from checker.secret import Login, SecretUnavailable
+from common.engines import LOCAL_HOSTS
 from common.tls import verify_identity_context
 
 VARIABLES = (
@@ -74,7 +75,6 @@ STATUS = (
     "Current_tls_ca",
     "Current_tls_cert",
 )
-LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
 
 _NOT_APPLICABLE = {1054, 1064, 1146, 1193}
 _NO_PRIVILEGE = {1044, 1142, 1143, 1227}

@@ -11,7 +11,7 @@ import json
 import re
 import shlex
 
-from posture import engines
+from common import engines
 from posture.facts import InstanceFacts
 
 # RDS applies these without a reboot; anything else is treated as static (pending-reboot).
@@ -34,6 +34,11 @@ def aliyun(action: str, *arguments: str, region: str) -> str:
 def aliyun_console(facts: InstanceFacts, *path: str) -> str:
     steps = ["ApsaraDB RDS console", f"Instances ({facts.region})", facts.identifier, *path]
     return "Console: " + " → ".join(steps)
+
+
+def parameter_group_family(engine: str, engine_version: str) -> str:
+    """The family for a create-db-parameter-group command; a placeholder when unknown."""
+    return engines.parameter_group_family(engine, engine_version) or "<family>"
 
 
 def _is_dynamic(facts: InstanceFacts, name: str) -> bool:
@@ -106,7 +111,7 @@ def parameter_change(facts: InstanceFacts, values: dict[str, str]) -> str:
     region = facts.region
     if _default_group(group, facts.parameter_group_is_default):
         custom = f"{facts.identifier}-tls"
-        family = engines.parameter_group_family(facts.engine, facts.engine_version)
+        family = parameter_group_family(facts.engine, facts.engine_version)
         return "\n".join(
             [
                 f"{group} is a default parameter group and cannot be modified: create a custom "
@@ -174,7 +179,7 @@ def _aurora_change(facts: InstanceFacts, entries: str, static: list[str]) -> str
     region = facts.region
     if default:
         custom = f"{cluster}-tls"
-        family = engines.parameter_group_family(facts.engine, facts.engine_version)
+        family = parameter_group_family(facts.engine, facts.engine_version)
         return "\n".join(
             [
                 f"{group} is a default cluster parameter group and cannot be modified: create "

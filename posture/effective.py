@@ -25,9 +25,9 @@ from checker.evidence import (
     Evidence,
     Verdict,
 )
+from common import engines
 from common.normalise import normalise_parameter
 from common.timeutil import iso_z, parse_iso
-from posture import engines
 from posture.facts import InstanceFacts, Parameter, Policy
 
 LIVE_VARIABLE = "live-variable"
@@ -150,8 +150,8 @@ class View:
         if parameter.value is not None:
             return self._api_fact(parameter, parameter.value)
         if parameter.raw_value is None and name == "require_secure_transport":
-            default = engines.default_require_secure_transport(
-                self.facts.provider, self.facts.engine, self.facts.engine_version
+            default = engines.default_value(
+                self.facts.provider, self.facts.engine, self.facts.engine_version, name
             )
             if default is not None:
                 return Fact(
@@ -242,9 +242,7 @@ class View:
                 False, None, variable.source, variable.at, variable.reason, variable.stale
             )
         elif not variable.known:
-            supported = engines.supports_require_secure_transport(
-                facts.engine, facts.engine_version
-            )
+            supported = engines.has_enforcement(facts.engine, facts.engine_version)
             if supported is False:
                 variable = Fact(False, facts.engine_version, ENGINE_VERSION, facts.synced_at)
         if facts.provider != "aliyun":

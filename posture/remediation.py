@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from common import engines
 from common.normalise import TLS_VERSIONS, lowest_tls_version
-from posture import engines
 from posture.catalogue import DEPRECATED_CAS
 from posture.changes import aliyun, aliyun_console, aws, parameter_change, q
 from posture.ciphers import weakening_tokens
@@ -81,7 +81,7 @@ def enforce_transport(view: View, _evidence: dict) -> str:
                 parameter_change(facts, {"require_secure_transport": "ON"}),
             ]
         )
-    if engines.supports_require_secure_transport(facts.engine, facts.engine_version) is False:
+    if engines.has_enforcement(facts.engine, facts.engine_version) is False:
         return "\n".join(
             [
                 f"{facts.engine} {facts.engine_version} has no require_secure_transport (MariaDB "

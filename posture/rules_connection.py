@@ -6,13 +6,13 @@ Pure: each rule takes a View (posture/effective.py) and returns an Outcome.
 from __future__ import annotations
 
 from checker.evidence import ACCEPTED, REJECTED
+from common.engines import LOCAL_HOSTS
 from common.normalise import LEGACY_TLS_VERSIONS
 from common.timeutil import iso_z
 from posture.ciphers import weakening_tokens
 from posture.effective import LIVE_LOGIN, View
 from posture.outcomes import Outcome, Raised, Unknown, observed
 
-LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
 _LEGACY_TLS = ("TLSv1.0", "TLSv1.1")
 
 

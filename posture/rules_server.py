@@ -5,6 +5,7 @@ recovery, parameters waiting for a reboot and live values that drifted from the 
 from __future__ import annotations
 
 from checker.evidence import ReplicationChannel
+from common import engines
 from common.normalise import (
     LEGACY_TLS_VERSIONS,
     normalise_bool,
@@ -12,7 +13,6 @@ from common.normalise import (
     same_parameter_value,
 )
 from common.timeutil import iso_z
-from posture import engines
 from posture.effective import View
 from posture.outcomes import Outcome, Raised, Unknown
 

@@ -17,9 +17,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from common.engines import parameter_group_family
 from inventory.facts import InstanceFact, RegionInventory
 from inventory.sources import aws_mapping as m
-from inventory.sources.aws_parameters import ParameterReader, ParameterSet, family_of
+from inventory.sources.aws_parameters import ParameterReader, ParameterSet
 
 ENGINES = ("mysql", "mariadb", "aurora-mysql")
 # Aurora MySQL clusters, and Multi-AZ DB clusters of RDS MySQL (their members also take TLS
@@ -322,7 +323,7 @@ class _World:
 
 
 def _family(resource: dict) -> str:
-    return family_of(resource.get("Engine", ""), resource.get("EngineVersion", ""))
+    return parameter_group_family(resource.get("Engine", ""), resource.get("EngineVersion", ""))
 
 
 def _unknown(reason: str) -> ParameterSet:

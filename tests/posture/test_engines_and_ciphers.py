@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from common.engines import supports_tls13, version_tuple
+from posture.changes import parameter_group_family
 from posture.ciphers import weakening_tokens
-from posture.engines import parameter_group_family, supports_tls13, version_tuple
 
 
 @pytest.mark.parametrize(
