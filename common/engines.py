@@ -61,18 +61,21 @@ class Enforcement:
     `since` is the first release that has it; `series` the first major.minor all of whose
     generally available releases have it, so that a bare `10.5` (a parameter-group family,
     an ApsaraDB version) can be answered: the GA releases of a series come after its
-    pre-releases (MariaDB 10.5 went GA with 10.5.8, MySQL 5.7 with 5.7.9).
+    pre-releases (MariaDB 10.5 went GA with 10.5.4, MySQL 5.7 with 5.7.9).
     """
 
     parameter: str
     since: tuple[int, ...]
     series: tuple[int, int]
+    upgrade_to: str  # a supported series that has it, for an engine version that does not
     default: bool = False  # the engine's own default
+    dynamic: bool = True  # a change applies without a restart
 
 
 @dataclass(frozen=True)
 class Engine:
     name: str  # as the cloud APIs name it, lower case
+    label: str
     flavour: str  # whose server code runs: mysql | mariadb
     enforcement: Enforcement
     tls13_since: tuple[int, ...]  # with OpenSSL ≥ 1.1.1
@@ -82,21 +85,36 @@ class Engine:
 
 # MySQL added require_secure_transport in 5.7.8; MariaDB in 10.5.2 (MariaDB's system
 # variable reference). Both default to OFF. TLS 1.3: MySQL 8.0.16, MariaDB 10.4.
-_MYSQL_ENFORCEMENT = Enforcement("require_secure_transport", (5, 7, 8), (5, 7))
+_MYSQL_ENFORCEMENT = Enforcement("require_secure_transport", (5, 7, 8), (5, 7), "8.0")
 ENGINES: dict[str, Engine] = {
     engine.name: engine
     for engine in (
-        Engine("mysql", "mysql", _MYSQL_ENFORCEMENT, (8, 0, 16)),
+        Engine("mysql", "MySQL", "mysql", _MYSQL_ENFORCEMENT, (8, 0, 16)),
         Engine(
             "mariadb",
+            "MariaDB",
             "mariadb",
-            Enforcement("require_secure_transport", (10, 5, 2), (10, 5)),
+            Enforcement("require_secure_transport", (10, 5, 2), (10, 5), "10.6"),
             (10, 4),
         ),
-        # Aurora MySQL 2 (5.7) and 3 (8.0) have it, in the cluster parameter group.
-        Engine("aurora-mysql", "mysql", _MYSQL_ENFORCEMENT, (8, 0, 16), states_minor_only=True),
-        # Aurora MySQL 1 (engine "aurora", MySQL 5.6): no require_secure_transport.
-        Engine("aurora", "mysql", _MYSQL_ENFORCEMENT, (8, 0, 16), states_minor_only=True),
+        # Aurora MySQL 2 (5.7) and 3 (8.0) have it, in the cluster parameter group; Aurora
+        # MySQL 1 (engine "aurora", MySQL 5.6) does not.
+        Engine(
+            "aurora-mysql",
+            "Aurora MySQL",
+            "mysql",
+            _MYSQL_ENFORCEMENT,
+            (8, 0, 16),
+            states_minor_only=True,
+        ),
+        Engine(
+            "aurora",
+            "Aurora MySQL",
+            "mysql",
+            _MYSQL_ENFORCEMENT,
+            (8, 0, 16),
+            states_minor_only=True,
+        ),
     )
 }
 
@@ -164,7 +182,13 @@ def enforcement_parameter(engine: str) -> str:
 
 
 def enforcement_parameters() -> frozenset[str]:
+    """Every engine's enforcement parameter."""
     return frozenset(engine.enforcement.parameter for engine in ENGINES.values())
+
+
+def dynamic_parameters() -> frozenset[str]:
+    """The parameters whose change applies without a restart, by the engines' own rules."""
+    return frozenset(e.enforcement.parameter for e in ENGINES.values() if e.enforcement.dynamic)
 
 
 def has_enforcement(engine: str, version: str) -> bool | None:

@@ -17,9 +17,10 @@ from django.utils import timezone
 
 from checker.models import Observation
 from common.normalise import TLS_VERSIONS
-from dashboard.display import GRADES, grade_label
+from dashboard.display import grade_label
 from inventory.models import CloudAccount, DBInstance, PendingAction, Provider
-from posture.catalogue import FINDING_IDS, NO_EVIDENCE, SEVERITIES
+from posture.catalogue import FINDING_IDS
+from posture.grades import EVERY_GRADE, NO_EVIDENCE, SEVERITIES
 from posture.models import Finding
 
 ANY = [("", "any")]
@@ -40,7 +41,9 @@ class InstanceFilterForm(forms.Form):
     engine = forms.ChoiceField(required=False)
     engine_version = forms.ChoiceField(required=False, label="Engine version")
     kind = forms.ChoiceField(required=False, choices=ANY + DBInstance.Kind.choices)
-    grade = forms.ChoiceField(required=False, choices=ANY + [(g, grade_label(g)) for g in GRADES])
+    grade = forms.ChoiceField(
+        required=False, choices=ANY + [(g, grade_label(g)) for g in EVERY_GRADE]
+    )
     enforcement = forms.ChoiceField(
         required=False,
         label="Transport",

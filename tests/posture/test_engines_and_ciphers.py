@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from common.engines import supports_tls13, version_tuple
-from posture.changes import parameter_group_family
 from posture.ciphers import weakening_tokens
+from posture.providers.aws import parameter_group_family
 
 
 @pytest.mark.parametrize(
