@@ -181,9 +181,6 @@ LEGACY_SUITES = {
     0xCCAA: "DHE-RSA-CHACHA20-POLY1305",
 }
 
-# Signalling value, not a suite: asks for secure renegotiation without an extension.
-EMPTY_RENEGOTIATION_INFO_SCSV = 0x00FF
-
 
 @dataclass(frozen=True)
 class Suite:
