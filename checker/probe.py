@@ -1,4 +1,5 @@
-"""The credential-less probe: what the wire shows about one endpoint (DESIGN.md rule 2).
+"""The credential-less probe: what the wire shows about one endpoint (docs/design.md
+"Checker rules" 2).
 
 Each question costs one connection: MySQL greeting, SSLRequest, one TLS handshake.
 Protocol versions and cipher classes are asked with hand-built ClientHellos (tls_hello),

@@ -1,6 +1,6 @@
 """Normalisation of TLS parameter values, shared by every source and by the checker.
 
-DESIGN.md "Evidence and precedence": booleans `1 ON TRUE YES` / `0 OFF FALSE NO` in any case;
+docs/design.md "Evidence and precedence": booleans `1 ON TRUE YES` / `0 OFF FALSE NO` in any case;
 TLS version lists compare order-free with `TLSv1` equal to `TLSv1.0`.
 """
 

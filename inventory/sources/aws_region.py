@@ -5,7 +5,7 @@ maintenance and certificates; per proxy its targets and tags; per parameter grou
 engine family what aws_parameters.py needs. Nothing is read once per instance.
 
 Only the instance listing is essential: when it fails the region fails and keeps its earlier
-data. Every other lookup (DESIGN.md "Evidence and precedence") degrades on any failure —
+data. Every other lookup (docs/design.md "Evidence and precedence") degrades on any failure —
 AccessDenied, throttling past the retries, an action the endpoint does not implement, a
 body that does not parse, a timeout — to a region warning plus explicit unknowns on exactly
 the facts it would have given (`InstanceFact.lookup_errors`, `RegionInventory.unlisted_kinds`),
