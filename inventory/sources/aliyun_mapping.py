@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from common.engines import enforcement_parameter
 from common.normalise import (
     TLS_PARAMETERS,
     normalise_bool,
@@ -27,7 +28,8 @@ PENDING = "pending-reboot"
 IN_SYNC = "in-sync"
 # Options MySQL does not know are written with this prefix in ApsaraDB parameter lists.
 LOOSE_PREFIX = "loose_"
-ENFORCEMENT_PARAMETER = "require_secure_transport"
+# ApsaraDB RDS for MySQL: the MySQL engine's enforcement parameter (common/engines.py).
+ENFORCEMENT_PARAMETER = enforcement_parameter("mysql")
 # set_by of a parameter the running list does not hold (its default runs).
 NOT_LISTED = "not-in-running-parameters"
 

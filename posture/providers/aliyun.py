@@ -45,6 +45,16 @@ def modify_ssl(facts: InstanceFacts, *arguments: str, host: str = "") -> str:
     )
 
 
+def _cloud_certificate(facts: InstanceFacts, step: str, restarts: str) -> str:
+    """SSL on with a new cloud certificate (a year's validity), and the console step."""
+    return "\n".join(
+        [
+            modify_ssl(facts, "--CAType", "aliyun"),
+            console(facts, "Data Security", "SSL", step) + f" ({restarts})",
+        ]
+    )
+
+
 def force_encryption(effective: EffectiveFacts) -> Fact:
     """ForceEncryption as DescribeDBInstanceSSL stated it."""
     facts = effective.facts
@@ -97,14 +107,7 @@ class Aliyun(Provider):
         )
 
     def enable_tls(self, effective: EffectiveFacts) -> str:
-        facts = effective.facts
-        return "\n".join(
-            [
-                modify_ssl(facts, "--CAType", "aliyun"),
-                console(facts, "Data Security", "SSL", "Configure SSL")
-                + " (the instance restarts)",
-            ]
-        )
+        return _cloud_certificate(effective.facts, "Configure SSL", "the instance restarts")
 
     def transport_enforced(self, effective: EffectiveFacts, variable: Fact) -> Fact:
         """ForceEncryption OR the running variable. SSLEnabled is not enforcement, but
@@ -143,13 +146,8 @@ class Aliyun(Provider):
     # ---- certificates ------------------------------------------------------------------
 
     def renew_certificate(self, effective: EffectiveFacts) -> str:
-        facts = effective.facts
-        return "\n".join(
-            [
-                modify_ssl(facts, "--CAType", "aliyun"),
-                console(facts, "Data Security", "SSL", "Update Validity Period")
-                + " (MySQL 5.6/5.7 restart; 8.0 does not)",
-            ]
+        return _cloud_certificate(
+            effective.facts, "Update Validity Period", "MySQL 5.6/5.7 restart; 8.0 does not"
         )
 
     def rotate_ca(self, effective: EffectiveFacts) -> str:
