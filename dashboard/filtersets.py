@@ -31,7 +31,7 @@ UNKNOWN = "unknown"
 EXPIRY_WINDOWS = (7, 30, 90)
 FAILED_CHECKS = tuple(s for s in Observation.Status.values if s != Observation.Status.OK)
 
-GRADES = [(grade, grade_label(grade)) for grade in EVERY_GRADE]
+GRADE_CHOICES = [(grade, grade_label(grade)) for grade in EVERY_GRADE]
 ENFORCEMENT = [("enforced", "enforced"), ("not-enforced", "not enforced"), (UNKNOWN, UNKNOWN)]
 LOWEST_TLS = [(v, v) for v in (*TLS_VERSIONS, UNKNOWN)]
 EXPIRY = [
@@ -92,7 +92,7 @@ class InstanceFilterSet(filters.FilterSet):
     engine = choice("Engine")
     engine_version = choice("Engine version")
     kind = choice("Kind", DBInstance.Kind.choices)
-    grade = choice("Grade", GRADES, method="by_grade")
+    grade = choice("Grade", GRADE_CHOICES, method="by_grade")
     enforcement = choice("Transport", ENFORCEMENT, method="by_enforcement")
     lowest_tls = choice("Lowest TLS accepted", LOWEST_TLS, method="by_lowest_tls")
     cert_expires = choice("Server certificate expires", EXPIRY, method="by_expiry")
