@@ -25,10 +25,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID
 
 from common.plain_http import url_problem
+from inventory.sources.clouds import ProxyRoots
 
-PROVIDER_BUNDLE_URLS = {
-    "aws": "https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem",
-}
 MAX_BUNDLE_BYTES = 4 * 1024 * 1024
 _PEM_BEGIN = b"-----BEGIN CERTIFICATE-----"
 
@@ -129,13 +127,11 @@ def install(data: bytes, target: Path) -> None:
         raise
 
 
-# ---- RDS Proxy: the Amazon Trust Services roots ------------------------------------------
+# ---- proxies: public roots from the local trust store -------------------------------------
 
-# RDS Proxy terminates TLS with an AWS Certificate Manager certificate, which chains to these
-# roots, not to the RDS CAs (shared/reference/aws-rds.md). Every OS trust store and certifi
-# carry them; they are picked out by subject.
-AMAZON_ROOT_CAS = tuple(f"Amazon Root CA {n}" for n in range(1, 5))
-PROXY_BUNDLE_NAME = "aws-proxy-bundle.pem"
+# A provider's proxies may chain to public roots rather than to its database CAs (RDS Proxy:
+# Amazon Trust Services, docs/reference/aws-rds.md "Defaults and limits"); which ones is the
+# provider's fact (inventory.sources.clouds.ProxyRoots). They are picked out by subject.
 
 
 def trust_store_files() -> list[tuple[str, str]]:
@@ -153,8 +149,8 @@ def trust_store_files() -> list[tuple[str, str]]:
     return found
 
 
-def amazon_root_cas() -> tuple[bytes, str]:
-    """PEM of Amazon Root CA 1–4 from the first local store that has any, and which one."""
+def proxy_root_cas(roots: ProxyRoots) -> tuple[bytes, str]:
+    """PEM of `roots` from the first local store that has any, and which store."""
     for label, path in trust_store_files():
         try:
             with warnings.catch_warnings():  # a store may hold certificates cryptography frowns on
@@ -162,31 +158,32 @@ def amazon_root_cas() -> tuple[bytes, str]:
                 certificates = x509.load_pem_x509_certificates(Path(path).read_bytes())
         except (OSError, ValueError):
             continue
-        wanted = [cert for cert in certificates if _is_amazon_root(cert)]
+        wanted = [cert for cert in certificates if _is_root_of(cert, roots)]
         if wanted:
             pem = b"".join(c.public_bytes(serialization.Encoding.PEM) for c in wanted)
             return pem, f"{label} ({path})"
+    name = roots.common_names[0].rsplit(" ", 1)[0]  # "Amazon Root CA"
     raise BundleError(
-        "no Amazon Root CA found in the system trust store or certifi; download them from "
-        "Amazon Trust Services and pass the file as TLSPOSTURE_CA_BUNDLE_AWS_PROXY"
+        f"no {name} found in the system trust store or certifi; download them from "
+        f"{roots.issuer} and pass the file as {roots.setting}"
     )
 
 
-def _is_amazon_root(cert: x509.Certificate) -> bool:
+def _is_root_of(cert: x509.Certificate, roots: ProxyRoots) -> bool:
     organisations = cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)
-    amazon = any(o.value == "Amazon" for o in organisations)
-    return amazon and _display_name(cert) in AMAZON_ROOT_CAS
+    issued = any(o.value == roots.organisation for o in organisations)
+    return issued and _display_name(cert) in roots.common_names
 
 
-def default_proxy_bundle(directory: Path) -> str:
-    """The Amazon roots as a file for the checker: `directory`/aws-proxy-bundle.pem, which
-    `fetch_ca_bundle aws` installs, else written there from the local store. "" when neither
-    the store has them nor the file can be written (the trust verdict then says so)."""
-    target = directory / PROXY_BUNDLE_NAME
+def default_proxy_bundle(directory: Path, roots: ProxyRoots) -> str:
+    """`roots` as a file for the checker: `directory`/<file_name>, which `fetch_ca_bundle`
+    installs, else written there from the local store. "" when neither the store has them
+    nor the file can be written (the trust verdict then says so)."""
+    target = directory / roots.file_name
     if target.is_file():
         return str(target)
     try:
-        pem, _ = amazon_root_cas()
+        pem, _ = proxy_root_cas(roots)
         install(pem, target)
     except (BundleError, OSError):
         return ""

@@ -1,5 +1,6 @@
 """How the plaintext canary answers the server's authentication requests: never with its
-password (DESIGN.md "Secrets", checker rule 3).
+password (docs/design.md "Secrets" and "Checker rules" 3;
+docs/reference/mysql-tls.md "The plaintext canary").
 
 The canary logs in without TLS on purpose. A challenge-response plugin (the native
 password scramble, caching_sha2_password's fast path) keeps the password on the client; a

@@ -16,14 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-# TLS 1.3: the key exchange is always ephemeral and every suite is AEAD.
-TLS13_SUITES = {
-    0x1301: "TLS_AES_128_GCM_SHA256",
-    0x1302: "TLS_AES_256_GCM_SHA384",
-    0x1303: "TLS_CHACHA20_POLY1305_SHA256",
-    0x1304: "TLS_AES_128_CCM_SHA256",
-    0x1305: "TLS_AES_128_CCM_8_SHA256",
-}
+from common.engines import TLS13_SUITES
 
 # SSLv3 – TLS 1.2 suites.
 LEGACY_SUITES = {
@@ -187,9 +180,6 @@ LEGACY_SUITES = {
     0xCCA9: "ECDHE-ECDSA-CHACHA20-POLY1305",
     0xCCAA: "DHE-RSA-CHACHA20-POLY1305",
 }
-
-# Signalling value, not a suite: asks for secure renegotiation without an extension.
-EMPTY_RENEGOTIATION_INFO_SCSV = 0x00FF
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""How many checks run at once (DESIGN.md checker rule 5: bounded globally and per host).
+"""How many checks run at once (docs/design.md "Checker rules" 5: bounded globally and per host).
 
 A check is about a dozen sequential connections of several round trips each, and costs
 about 20 ms of this process's CPU wherever the endpoint is (bench/check_throughput.py, two

@@ -1,4 +1,4 @@
-"""The hard time limit of one target (DESIGN.md checker rule 5).
+"""The hard time limit of one target (docs/design.md "Checker rules" 5).
 
 Every blocking step of the probe and the session asks the deadline how long it may wait,
 so one slow, stalling or hostile server never holds a worker past its budget. Where a

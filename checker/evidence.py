@@ -14,7 +14,7 @@ Pure module: no Django imports.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields, is_dataclass
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 EVIDENCE_SCHEMA_VERSION = 1
@@ -27,7 +27,7 @@ ERROR = "error"  # asked, but the answer was unusable (reset, garbage, timeout)
 
 PROTOCOL_VERSIONS = ("SSLv3", "TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3")
 
-# Cipher classes probed one handshake each (DESIGN.md checker rule 2; catalogue ids in
+# Cipher classes probed one handshake each (docs/design.md "Checker rules" 2; catalogue ids in
 # parentheses). "non_aead" (CBC or other non-AEAD suites with forward secrecy) is needed
 # for the A+ rule, which requires only AEAD suites with forward secrecy.
 CIPHER_CLASSES = (
@@ -235,7 +235,3 @@ def _build(cls, data: dict[str, Any]):
             value = {k: _build(item, v) if isinstance(v, dict) else v for k, v in value.items()}
         kwargs[f.name] = value
     return cls(**kwargs)
-
-
-def as_dict(value) -> Any:
-    return asdict(value) if is_dataclass(value) else value

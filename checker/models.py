@@ -24,7 +24,7 @@ class CheckerProfile(models.Model):
     ca_bundle = models.CharField(max_length=500, blank=True)
     connect_host = models.CharField(max_length=255, blank=True)
     connect_port = models.PositiveIntegerField(null=True, blank=True)
-    # Opt-in plaintext-login canary (DESIGN.md checker rule 3): a dedicated account only.
+    # Opt-in plaintext-login canary (docs/design.md "Checker rules" 3): a dedicated account only.
     canary_username = models.CharField(max_length=100, blank=True)
     canary_password_env = models.CharField(max_length=100, blank=True)
     enabled = models.BooleanField(default=True)

@@ -1,8 +1,9 @@
 """The MySQL connection phase up to the TLS switch: greeting, ERR packet, SSLRequest.
 
-Only what a credential-less probe needs (reference/mysql-tls.md "Wire"). Anything that is
-not a well-formed MySQL answer becomes a `WireError` whose message says what the server
-seemed to be instead, so a run reports "an HTTP server" rather than a traceback.
+Only what a credential-less probe needs (docs/reference/mysql-tls.md "Wire: credential-less
+probe"). Anything that is not a well-formed MySQL answer becomes a `WireError` whose message
+says what the server seemed to be instead, so a run reports "an HTTP server" rather than a
+traceback.
 
 Pure module: no Django imports.
 """

@@ -1,4 +1,5 @@
-"""The credential-less probe: what the wire shows about one endpoint (DESIGN.md rule 2).
+"""The credential-less probe: what the wire shows about one endpoint (docs/design.md
+"Checker rules" 2).
 
 Each question costs one connection: MySQL greeting, SSLRequest, one TLS handshake.
 Protocol versions and cipher classes are asked with hand-built ClientHellos (tls_hello),
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 
 from checker import mysql_wire
 from checker.certificates import certificate_info, describe_der, hostname_verdict, load
-from checker.cipher_suites import TLS13_SUITES, class_suites, default_offer, suite_name
+from checker.cipher_suites import class_suites, default_offer, suite_name
 from checker.deadline import Deadline, DeadlineReached
 from checker.evidence import (
     ACCEPTED,
@@ -46,6 +47,7 @@ from checker.tls_hello import (
     client_hello,
     read_server_answer,
 )
+from common.engines import TLS13_SUITES
 from common.tls import verify_identity_context
 
 log = logging.getLogger(__name__)

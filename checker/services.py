@@ -1,5 +1,5 @@
-"""The only writer of checker models: check runs, observations, target states, and the
-re-encryption of stored checker passwords.
+"""Check runs: the writer of runs, observations and target states (checker profiles are
+written by checker/profiles_as_code.py and checker/password_rotation.py).
 
 A run plans every endpoint in the calling thread (profiles, bundles, credentials), hands
 the pure `check_endpoint` to a bounded pool (checker/concurrency.py: as many at once as the
@@ -21,7 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from checker.concurrency import BoundedRun
-from checker.credentials import CredentialError, CredentialResolver, rotate_token
+from checker.credentials import CredentialResolver
 from checker.endpoint import (
     STATUS_OK,
     STATUS_UNREACHABLE,
@@ -31,13 +31,11 @@ from checker.endpoint import (
     check_endpoint,
 )
 from checker.evidence import EVIDENCE_SCHEMA_VERSION, Evidence
-from checker.models import CheckerProfile, CheckRun, Observation, TargetState
+from checker.models import CheckRun, Observation, TargetState
 from checker.probe import ProbeLimits
-from checker.profiles import PROFILE_FILE_KEYS, validate_profile_entry
 from checker.session import SessionLimits
 from checker.signals import check_finished
 from checker.targets import plan_endpoints
-from common.as_code import upsert_by_name
 from common.runs import close_abandoned_runs
 
 log = logging.getLogger(__name__)
@@ -211,46 +209,3 @@ def abandon_check_runs(
     return close_abandoned_runs(
         CheckRun.objects.all(), reason=reason, task_id=task_id, started_before=started_before
     )
-
-
-def rotate_stored_passwords() -> tuple[list[str], list[str]]:
-    """Re-encrypt every stored checker password with the newest key.
-
-    Returns (rotated profile names, profile names whose password no key decrypts).
-    """
-    rotated, undecryptable = [], []
-    with transaction.atomic():
-        for profile in CheckerProfile.objects.exclude(password_encrypted="").select_for_update():
-            try:
-                profile.password_encrypted = rotate_token(profile.password_encrypted)
-            except CredentialError:
-                undecryptable.append(profile.name)
-                continue
-            profile.save(update_fields=["password_encrypted"])
-            rotated.append(profile.name)
-    return rotated, undecryptable
-
-
-# ---- checker profiles as code ---------------------------------------------------------
-
-
-def _keep_or_drop_stored_password(desired: dict) -> None:
-    # A password stored encrypted (set in the admin) stays unless the file now names
-    # another credential source; the file never carries the password itself.
-    if desired["password_env"] or desired["secrets_manager_arn"] or desired["iam_auth"]:
-        desired["password_encrypted"] = ""
-    else:
-        desired.pop("password_encrypted")
-
-
-def import_profiles(entries: list[dict]) -> dict[str, list[str]]:
-    """Create or update profiles keyed by name (default: the match glob), in file order."""
-    cleaned = [{**validate_profile_entry(i, e), "position": i} for i, e in enumerate(entries)]
-    with transaction.atomic():
-        return upsert_by_name(
-            CheckerProfile,
-            "checker",
-            cleaned,
-            PROFILE_FILE_KEYS,
-            fixup=_keep_or_drop_stored_password,
-        )

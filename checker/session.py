@@ -1,7 +1,7 @@
 """The authenticated session: what the server says about its own TLS settings.
 
 Credentials are only ever sent inside a TLS session that verified the chain against the
-configured bundle and the canonical endpoint name (DESIGN.md checker rule 1). PyMySQL
+configured bundle and the canonical endpoint name (docs/design.md "Checker rules" 1). PyMySQL
 would otherwise pick PREFERRED mode (unverified TLS, plaintext fallback), so the session
 always passes its own VERIFY_IDENTITY context and checks it before connecting. PyMySQL
 starts TLS before it sends the user name, so a failed verification sends nothing.
@@ -39,6 +39,7 @@ from checker.evidence import (
     SessionEvidence,
 )
 from checker.secret import Login, SecretUnavailable
+from common.engines import LOCAL_HOSTS
 from common.tls import verify_identity_context
 
 VARIABLES = (
@@ -74,7 +75,6 @@ STATUS = (
     "Current_tls_ca",
     "Current_tls_cert",
 )
-LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
 
 _NOT_APPLICABLE = {1054, 1064, 1146, 1193}
 _NO_PRIVILEGE = {1044, 1142, 1143, 1227}
@@ -133,7 +133,7 @@ def read_session(
 def try_plaintext_login(
     address: tuple[str, int], *, login: Login, limits: SessionLimits, deadline: Deadline
 ) -> PlaintextLogin:
-    """The opt-in canary (DESIGN.md rule 3): does a login without TLS get in?
+    """The opt-in canary (docs/design.md "Checker rules" 3): does a login without TLS get in?
 
     Only ever called with the dedicated canary account. Its password never crosses the
     wire: an auth switch to a plugin that would send it (checker/canary_auth.py) ends the

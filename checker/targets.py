@@ -4,15 +4,17 @@
   else the canonical `endpoint_host`.
 - Dial: the profile's connect override, else the instance's, else the endpoint itself.
 - Trust bundle: profile > account > provider default (TLSPOSTURE_CA_BUNDLE_AWS/_ALIYUN) >
-  TLSPOSTURE_CA_BUNDLE. An RDS Proxy has its own trust anchors (ACM certificates chain to
-  the Amazon Trust Services roots, not to the RDS CAs): profile > the account's
-  proxy_ca_bundle > TLSPOSTURE_CA_BUNDLE_AWS_PROXY > Amazon Root CA 1–4 from the local
-  trust store (checker.ca_bundle.default_proxy_bundle) > TLSPOSTURE_CA_BUNDLE.
+  TLSPOSTURE_CA_BUNDLE. A proxy has its own trust anchors (an RDS Proxy's ACM certificate
+  chains to the Amazon Trust Services roots, not to the RDS CAs): profile > the account's
+  proxy_ca_bundle > TLSPOSTURE_CA_BUNDLE_<PROVIDER>_PROXY > the provider's proxy roots from
+  the local trust store (inventory.sources.clouds.ProxyRoots, Amazon Root CA 1–4) >
+  TLSPOSTURE_CA_BUNDLE.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.db.models import Q
@@ -24,6 +26,7 @@ from checker.endpoint import Endpoint
 from checker.models import CheckerProfile
 from checker.profiles import matching_profile
 from inventory.models import ACTIVE, DBInstance
+from inventory.sources.clouds import cloud
 
 MYSQL_PORT = 3306
 
@@ -85,11 +88,12 @@ def trust_bundle_for(instance: DBInstance, profile: CheckerProfile | None) -> tu
     options = settings.TLSPOSTURE
     provider = instance.provider.upper()
     if instance.kind == DBInstance.Kind.PROXY:
+        roots = cloud(instance.provider).proxy_roots
         candidates = (
             (profile.ca_bundle if profile else "", "profile"),
             (instance.account.proxy_ca_bundle, "account-proxy"),
             (options.get(f"CA_BUNDLE_{provider}_PROXY", ""), "provider-proxy"),
-            (_amazon_roots, "amazon-trust-services"),
+            (partial(_proxy_roots, roots) if roots else "", roots.source if roots else ""),
             (options.get("CA_BUNDLE", ""), "default"),
         )
     else:
@@ -106,8 +110,8 @@ def trust_bundle_for(instance: DBInstance, profile: CheckerProfile | None) -> tu
     return "", ""
 
 
-def _amazon_roots() -> str:
-    return default_proxy_bundle(settings.DATA_DIR / "ca")
+def _proxy_roots(roots) -> str:
+    return default_proxy_bundle(settings.DATA_DIR / "ca", roots)
 
 
 def dial_address(

@@ -1,10 +1,12 @@
 """Normalisation of TLS parameter values, shared by every source and by the checker.
 
-DESIGN.md "Evidence and precedence": booleans `1 ON TRUE YES` / `0 OFF FALSE NO` in any case;
+docs/design.md "Evidence and precedence": booleans `1 ON TRUE YES` / `0 OFF FALSE NO` in any case;
 TLS version lists compare order-free with `TLSv1` equal to `TLSv1.0`.
 """
 
 from __future__ import annotations
+
+from common.engines import enforcement_parameters
 
 _ON = {"1", "ON", "TRUE", "YES"}
 _OFF = {"0", "OFF", "FALSE", "NO"}
@@ -26,8 +28,14 @@ _VERSION_ALIASES = {
 }
 LEGACY_TLS_VERSIONS = ("SSLv3", "TLSv1.0", "TLSv1.1")
 
-# Parameters whose values we track, and how each one is normalised.
-TLS_PARAMETERS = ("require_secure_transport", "tls_version", "ssl_cipher", "tls_ciphersuites")
+# Parameters whose values we track, and how each one is normalised: every engine's
+# enforcement parameter (common/engines.py) is a boolean.
+TLS_PARAMETERS = (
+    *sorted(enforcement_parameters()),
+    "tls_version",
+    "ssl_cipher",
+    "tls_ciphersuites",
+)
 
 
 def normalise_bool(raw: object) -> bool | None:
@@ -81,7 +89,7 @@ def normalise_parameter(name: str, raw: object) -> object:
     """The normalised value of one tracked TLS parameter (None when it cannot be read)."""
     if raw is None:
         return None
-    if name == "require_secure_transport":
+    if name in enforcement_parameters():
         return normalise_bool(raw)
     if name == "tls_version":
         return normalise_tls_versions(raw)

@@ -1,6 +1,6 @@
 """TLS contexts that verify a chosen name, whatever address is dialed.
 
-DESIGN.md checker rule 6: an endpoint may be reached through an override address (tunnel,
+docs/design.md "Checker rules" 6: an endpoint may be reached through an override address (tunnel,
 bastion, local fleet) while the name verified stays the canonical endpoint. PyMySQL passes
 the dialed host as `server_hostname`; this context substitutes the canonical name, so the
 hostname check and SNI always use it.

@@ -11,9 +11,18 @@ from django.utils.safestring import SafeString, mark_safe
 
 from dashboard import display
 from dashboard.tables import Row, TableColumn
+from inventory.sources.clouds import CLOUDS
 
-PROVIDERS = {"aws": "AWS", "aliyun": mark_safe('<abbr title="Alibaba Cloud">Alibaba</abbr>')}
 UNKNOWN = mark_safe('<span class="muted">unknown</span>')
+
+
+def _provider(value, row: Row):
+    cloud = CLOUDS.get(value)
+    if cloud is None:
+        return value
+    if cloud.short_label == cloud.label:
+        return cloud.label
+    return format_html('<abbr title="{}">{}</abbr>', cloud.label, cloud.short_label)
 
 
 def _instance(value, row: Row):
@@ -74,7 +83,7 @@ def _checked(value, row: Row):
 
 RENDERERS: dict[str, Callable[[object, Row], object]] = {
     "instance": _instance,
-    "provider": lambda value, row: PROVIDERS.get(value, value),
+    "provider": _provider,
     "engine": lambda value, row: f"{value} {row.data.get('engine_version') or ''}".strip(),
     "code": lambda value, row: (
         format_html("<code>{}</code>", display.breakable(value)) if value else UNKNOWN

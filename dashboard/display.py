@@ -11,7 +11,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
 from common.timeutil import iso_z, parse_iso
-from posture.catalogue import GRADE_ORDER, NO_EVIDENCE
+from posture.grades import NO_EVIDENCE
 
 GRADE_WORDS = {
     "A+": "exemplary",
@@ -22,8 +22,6 @@ GRADE_WORDS = {
     "F": "failing",
     NO_EVIDENCE: "no evidence",
 }
-GRADES = (*GRADE_ORDER, NO_EVIDENCE)
-
 CHECK_STATUS_WORDS = {
     "ok": "checked",
     "unreachable": "unreachable",

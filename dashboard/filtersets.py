@@ -1,4 +1,5 @@
-"""Filters over database endpoints, read from the query string so the URL holds the state.
+"""Filters over endpoints and their findings, read from the query string so the URL holds the
+state (django-filter, one line per filter, as NetBox's filtersets).
 
 One filter set serves the instance list, its exports, the certificate and finding pages:
 a link such as `/instances/?grade=F&account=prod-aws` means the same thing everywhere.
@@ -9,85 +10,55 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import django_filters as filters
 from django import forms
-from django.db.models import Exists, OuterRef, Q, QuerySet, TextField
+from django.db.models import Exists, OuterRef, Q, TextField
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
 from django.utils import timezone
 
 from checker.models import Observation
 from common.normalise import TLS_VERSIONS
-from dashboard.display import GRADES, grade_label
+from dashboard.display import grade_label
 from inventory.models import CloudAccount, DBInstance, PendingAction, Provider
-from posture.catalogue import FINDING_IDS, NO_EVIDENCE, SEVERITIES
+from posture.catalogue import FINDING_IDS
+from posture.finding_report import in_report_order
+from posture.grades import EVERY_GRADE, NO_EVIDENCE, SEVERITIES
 from posture.models import Finding
 
-ANY = [("", "any")]
+ANY = "any"
 UNKNOWN = "unknown"
 EXPIRY_WINDOWS = (7, 30, 90)
 FAILED_CHECKS = tuple(s for s in Observation.Status.values if s != Observation.Status.OK)
 
+GRADE_CHOICES = [(grade, grade_label(grade)) for grade in EVERY_GRADE]
+ENFORCEMENT = [("enforced", "enforced"), ("not-enforced", "not enforced"), (UNKNOWN, UNKNOWN)]
+LOWEST_TLS = [(v, v) for v in (*TLS_VERSIONS, UNKNOWN)]
+EXPIRY = [
+    ("expired", "already expired"),
+    *((str(days), f"within {days} days") for days in EXPIRY_WINDOWS),
+    (UNKNOWN, UNKNOWN),
+]
+CHECKS = [("ok", "ok"), ("failed", "failed"), ("never", "never checked")]
+STATES = [("gone", "gone"), ("all", "current and gone")]
+FINDINGS = [(finding_id, finding_id) for finding_id in FINDING_IDS]
+SEVERITY = [(severity, severity) for severity in SEVERITIES]
+# Filled from the fleet when a filter set is made (filter_choices): three small queries.
+FROM_THE_FLEET = ("account", "region", "engine", "engine_version")
 
-def _choices(values) -> list[tuple[str, str]]:
-    return ANY + [(v, v) for v in values]
+
+def choice(label: str, choices=None, *, empty_label: str = ANY, **options) -> filters.ChoiceFilter:
+    """A select box; without `choices` they are set when the filter set is made."""
+    if choices is not None:
+        options["choices"] = choices
+    return filters.ChoiceFilter(label=label, empty_label=empty_label, **options)
+
+
+def text(label: str, **options) -> filters.CharFilter:
+    return filters.CharFilter(label=label, **options)
 
 
 class InstanceFilterForm(forms.Form):
-    q = forms.CharField(required=False, max_length=255, label="Identifier or endpoint")
-    provider = forms.ChoiceField(required=False, choices=ANY + Provider.choices)
-    account = forms.ChoiceField(required=False)
-    region = forms.ChoiceField(required=False)
-    engine = forms.ChoiceField(required=False)
-    engine_version = forms.ChoiceField(required=False, label="Engine version")
-    kind = forms.ChoiceField(required=False, choices=ANY + DBInstance.Kind.choices)
-    grade = forms.ChoiceField(required=False, choices=ANY + [(g, grade_label(g)) for g in GRADES])
-    enforcement = forms.ChoiceField(
-        required=False,
-        label="Transport",
-        choices=[
-            *ANY,
-            ("enforced", "enforced"),
-            ("not-enforced", "not enforced"),
-            (UNKNOWN, UNKNOWN),
-        ],
-    )
-    lowest_tls = forms.ChoiceField(
-        required=False, label="Lowest TLS accepted", choices=_choices((*TLS_VERSIONS, UNKNOWN))
-    )
-    cert_expires = forms.ChoiceField(required=False, label="Server certificate expires")
-    ca_expires = forms.ChoiceField(required=False, label="CA expires")
-    ca = forms.CharField(required=False, max_length=100, label="CA")
-    finding = forms.ChoiceField(required=False, label="Open finding", choices=_choices(FINDING_IDS))
-    severity = forms.ChoiceField(
-        required=False, label="Open finding of severity", choices=_choices(SEVERITIES)
-    )
-    tag = forms.CharField(required=False, max_length=300, help_text="key=value")
-    check = forms.ChoiceField(
-        required=False,
-        label="Last check",
-        choices=[*ANY, ("ok", "ok"), ("failed", "failed"), ("never", "never checked")],
-    )
-    pending = forms.ChoiceField(
-        required=False, label="Pending rotation", choices=[*ANY, ("yes", "pending")]
-    )
-    state = forms.ChoiceField(
-        required=False,
-        label="Endpoints",
-        choices=[("", "current"), ("gone", "gone"), ("all", "current and gone")],
-    )
-
-    def __init__(self, data, *, choices: dict[str, list[str]]):
-        super().__init__(data)
-        windows = (
-            [("expired", "already expired")]
-            + [(str(d), f"within {d} days") for d in EXPIRY_WINDOWS]
-            + [(UNKNOWN, UNKNOWN)]
-        )
-        self.fields["cert_expires"].choices = ANY + windows
-        self.fields["ca_expires"].choices = ANY + windows
-        for name in ("account", "region", "engine", "engine_version"):
-            self.fields[name].choices = _choices(choices[name])
-
     def clean_tag(self):
         tag = self.cleaned_data["tag"].strip()
         if tag and ("=" not in tag or not tag.split("=", 1)[0].strip()):
@@ -111,15 +82,47 @@ def filter_choices() -> dict[str, list[str]]:
     }
 
 
-class InstanceFilterSet:
-    """Parse the query string, then narrow a DBInstance queryset by every valid filter."""
+class InstanceFilterSet(filters.FilterSet):
+    """Narrows DBInstance by every valid filter of the query string (`.qs`)."""
 
-    def __init__(self, data, *, choices: dict[str, list[str]] | None = None):
-        self.form = InstanceFilterForm(data, choices=choices or filter_choices())
+    q = text("Identifier or endpoint", method="search", max_length=255)
+    provider = choice("Provider", Provider.choices)
+    account = choice("Account", field_name="account__name")
+    region = choice("Region")
+    engine = choice("Engine")
+    engine_version = choice("Engine version")
+    kind = choice("Kind", DBInstance.Kind.choices)
+    grade = choice("Grade", GRADE_CHOICES, method="by_grade")
+    enforcement = choice("Transport", ENFORCEMENT, method="by_enforcement")
+    lowest_tls = choice("Lowest TLS accepted", LOWEST_TLS, method="by_lowest_tls")
+    cert_expires = choice("Server certificate expires", EXPIRY, method="by_expiry")
+    ca_expires = choice("CA expires", EXPIRY, method="by_expiry")
+    ca = text("CA", field_name="ca_identifier", max_length=100)
+    finding = choice("Open finding", FINDINGS, method="by_open_finding")
+    severity = choice("Open finding of severity", SEVERITY, method="by_open_finding")
+    tag = text("Tag", method="by_tag", max_length=300, help_text="key=value")
+    check = choice("Last check", CHECKS, method="by_check")
+    pending = choice("Pending rotation", [("yes", "pending")], method="by_pending")
+    # Without a value only current endpoints show (filter_queryset).
+    state = choice("Endpoints", STATES, method="by_state", empty_label="current")
+
+    class Meta:
+        model = DBInstance
+        fields: list[str] = []
+        form = InstanceFilterForm
+
+    def __init__(self, data=None, queryset=None, *, choices: dict[str, list[str]] | None = None):
+        super().__init__(data, queryset)
+        offered = choices or filter_choices()
+        for name in FROM_THE_FLEET:
+            self.filters[name].extra["choices"] = [(value, value) for value in offered[name]]
+        self.now = timezone.now()
+
+    @property
+    def values(self) -> dict:
+        """The valid filters in force, {name: value}."""
         self.form.is_valid()
-        self.values = {
-            name: value for name, value in self.form.cleaned_data.items() if value not in ("", None)
-        }
+        return {k: v for k, v in self.form.cleaned_data.items() if v not in ("", None)}
 
     @property
     def is_filtered(self) -> bool:
@@ -131,116 +134,97 @@ class InstanceFilterSet:
         for name, value in self.values.items():
             field = self.form.fields[name]
             label = dict(getattr(field, "choices", ())).get(value, value)
-            shown.append((str(field.label or name.replace("_", " ")), str(label)))
+            shown.append((str(field.label), str(label)))
         return shown
 
-    def queryset(self, base: QuerySet[DBInstance] | None = None) -> QuerySet[DBInstance]:
-        instances = base if base is not None else DBInstance.objects.all()
-        values = self.values
-        state = values.get("state")
+    def filter_queryset(self, queryset):
+        if not self.values.get("state"):
+            queryset = queryset.filter(gone_at__isnull=True)
+        return super().filter_queryset(queryset)
+
+    # ---- the filters that are more than a lookup ------------------------------------------
+
+    def search(self, instances, name, text):
+        return instances.filter(Q(identifier__icontains=text) | Q(endpoint_host__icontains=text))
+
+    def by_state(self, instances, name, state):
         if state == "gone":
-            instances = instances.filter(gone_at__isnull=False)
-        elif state != "all":
-            instances = instances.filter(gone_at__isnull=True)
-        if "q" in values:
-            text = values["q"]
-            instances = instances.filter(
-                Q(identifier__icontains=text) | Q(endpoint_host__icontains=text)
+            return instances.filter(gone_at__isnull=False)
+        return instances  # "all"
+
+    def by_grade(self, instances, name, grade):
+        if grade == NO_EVIDENCE:
+            return instances.filter(Q(posture__isnull=True) | Q(posture__grade=NO_EVIDENCE))
+        return instances.filter(posture__grade=grade)
+
+    def by_enforcement(self, instances, name, value):
+        if value == UNKNOWN:
+            return instances.filter(posture__transport_enforced__isnull=True)
+        return instances.filter(posture__transport_enforced=(value == "enforced"))
+
+    def by_lowest_tls(self, instances, name, value):
+        if value == UNKNOWN:
+            return instances.filter(Q(posture__isnull=True) | Q(posture__lowest_tls_accepted=""))
+        return instances.filter(posture__lowest_tls_accepted=value)
+
+    def by_open_finding(self, instances, name, value):
+        lookup = {"finding": "finding_id", "severity": "severity"}[name]
+        open_finding = Finding.objects.filter(
+            instance=OuterRef("pk"), resolved_at__isnull=True, **{lookup: value}
+        )
+        return instances.filter(Exists(open_finding))
+
+    def by_tag(self, instances, name, tag):
+        key, value = (part.strip() for part in tag.split("=", 1))
+        # Keys such as "aws:cloudformation:stack" are taken whole (no JSON path), as text.
+        text = Cast(KeyTextTransform(key, "tags"), output_field=TextField())
+        return instances.alias(tag_value=text).filter(tag_value=value)
+
+    def by_check(self, instances, name, value):
+        if value == "never":
+            return instances.filter(
+                Q(check_state__isnull=True) | Q(check_state__last_checked__isnull=True)
             )
-        for name, lookup in (
-            ("provider", "provider"),
-            ("account", "account__name"),
-            ("region", "region"),
-            ("engine", "engine"),
-            ("engine_version", "engine_version"),
-            ("kind", "kind"),
-            ("ca", "ca_identifier"),
-        ):
-            if name in values:
-                instances = instances.filter(**{lookup: values[name]})
-        now = timezone.now()
-        for name, method in (
-            ("grade", _grade),
-            ("enforcement", _enforcement),
-            ("lowest_tls", _lowest_tls),
-            ("finding", _finding),
-            ("severity", _severity),
-            ("tag", _tag),
-            ("check", _check),
-            ("pending", _pending),
-        ):
-            if name in values:
-                instances = method(instances, values[name])
-        if "cert_expires" in values:
-            instances = _expiry(
-                instances, "posture__server_cert_not_after", values["cert_expires"], now
-            )
-        if "ca_expires" in values:
-            instances = _expiry(instances, "posture__ca_valid_till", values["ca_expires"], now)
-            if values["ca_expires"] == UNKNOWN:
+        if value == "failed":
+            return instances.filter(check_state__status__in=FAILED_CHECKS)
+        return instances.filter(check_state__status=value)
+
+    def by_pending(self, instances, name, value):
+        return instances.filter(Exists(PendingAction.objects.filter(instance=OuterRef("pk"))))
+
+    def by_expiry(self, instances, name, window):
+        field = {"cert_expires": "server_cert_not_after", "ca_expires": "ca_valid_till"}[name]
+        field = f"posture__{field}"
+        if window == UNKNOWN:
+            instances = instances.filter(**{f"{field}__isnull": True})
+            if name == "ca_expires":
                 # As on the overview: endpoints that name no CA (ApsaraDB, RDS Proxy) have
                 # none to be unknown.
                 instances = instances.exclude(ca_identifier="")
-        return instances
+            return instances
+        if window == "expired":
+            return instances.filter(**{f"{field}__lte": self.now})
+        until = self.now + timedelta(days=int(window))
+        return instances.filter(**{f"{field}__gt": self.now, f"{field}__lte": until})
 
 
-def _grade(instances, grade):
-    if grade == NO_EVIDENCE:
-        return instances.filter(Q(posture__isnull=True) | Q(posture__grade=NO_EVIDENCE))
-    return instances.filter(posture__grade=grade)
+class FindingFilterSet(filters.FilterSet):
+    """Open findings of the endpoints an InstanceFilterSet selects, by id and severity, in
+    report order (the findings exports)."""
 
+    finding = choice("Open finding", FINDINGS, field_name="finding_id")
+    severity = choice("Open finding of severity", SEVERITY)
 
-def _enforcement(instances, value):
-    if value == UNKNOWN:
-        return instances.filter(posture__transport_enforced__isnull=True)
-    return instances.filter(posture__transport_enforced=(value == "enforced"))
+    class Meta:
+        model = Finding
+        fields: list[str] = []
 
+    def __init__(self, data=None, queryset=None, *, instances: InstanceFilterSet | None = None):
+        if queryset is None:
+            queryset = Finding.objects.filter(resolved_at__isnull=True)
+        super().__init__(data, queryset)
+        self.instances = instances or InstanceFilterSet(data)
 
-def _lowest_tls(instances, value):
-    if value == UNKNOWN:
-        return instances.filter(Q(posture__isnull=True) | Q(posture__lowest_tls_accepted=""))
-    return instances.filter(posture__lowest_tls_accepted=value)
-
-
-def _open_finding(**lookups):
-    return Exists(
-        Finding.objects.filter(instance=OuterRef("pk"), resolved_at__isnull=True, **lookups)
-    )
-
-
-def _finding(instances, finding_id):
-    return instances.filter(_open_finding(finding_id=finding_id))
-
-
-def _severity(instances, severity):
-    return instances.filter(_open_finding(severity=severity))
-
-
-def _tag(instances, tag):
-    key, value = (part.strip() for part in tag.split("=", 1))
-    # Keys such as "aws:cloudformation:stack" are taken whole (no JSON path), compared as text.
-    text = Cast(KeyTextTransform(key, "tags"), output_field=TextField())
-    return instances.alias(tag_value=text).filter(tag_value=value)
-
-
-def _check(instances, value):
-    if value == "never":
-        return instances.filter(
-            Q(check_state__isnull=True) | Q(check_state__last_checked__isnull=True)
-        )
-    if value == "failed":
-        return instances.filter(check_state__status__in=FAILED_CHECKS)
-    return instances.filter(check_state__status=value)
-
-
-def _pending(instances, value):
-    return instances.filter(Exists(PendingAction.objects.filter(instance=OuterRef("pk"))))
-
-
-def _expiry(instances, field, window, now):
-    if window == UNKNOWN:
-        return instances.filter(**{f"{field}__isnull": True})
-    if window == "expired":
-        return instances.filter(**{f"{field}__lte": now})
-    days = int(window)
-    return instances.filter(**{f"{field}__gt": now, f"{field}__lte": now + timedelta(days=days)})
+    def filter_queryset(self, queryset):
+        queryset = queryset.filter(instance__in=self.instances.qs.order_by().values("pk"))
+        return in_report_order(super().filter_queryset(queryset))

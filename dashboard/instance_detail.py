@@ -24,7 +24,8 @@ from checker.evidence import (
 )
 from checker.models import Observation, TargetState
 from inventory.models import DBInstance, PendingAction, TLSParameter
-from posture.catalogue import ENTRIES, severity_rank
+from posture.catalogue import ENTRIES
+from posture.grades import severity_rank
 from posture.models import Finding, GradeChange, InstancePosture, is_behind
 
 CIPHER_CLASS_WORDS = {

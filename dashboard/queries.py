@@ -13,10 +13,10 @@ from datetime import UTC, datetime, timedelta
 from django.db.models import Count, Q, QuerySet, Value
 from django.db.models.functions import Coalesce, Least, TruncMonth
 
-from dashboard.display import GRADES
 from dashboard.filtersets import EXPIRY_WINDOWS
 from inventory.models import ACTIVE, CACertificate, CloudAccount, DBInstance, PendingAction
-from posture.catalogue import CATALOGUE, NO_EVIDENCE, SEVERITIES, Entry
+from posture.catalogue import CATALOGUE, Entry
+from posture.grades import EVERY_GRADE, NO_EVIDENCE, SEVERITIES
 from posture.models import Finding
 
 # Stands in for a missing date when the earliest of several is wanted (LEAST ignores no NULL
@@ -47,7 +47,7 @@ def grade_distribution() -> list[tuple[str, int]]:
     rows = DBInstance.objects.filter(ACTIVE).values("posture__grade").annotate(n=Count("pk"))
     for row in rows.order_by():
         counts[row["posture__grade"] or NO_EVIDENCE] += row["n"]
-    return [(grade, counts[grade]) for grade in GRADES]
+    return [(grade, counts[grade]) for grade in EVERY_GRADE]
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,8 @@ from django.db.models.expressions import BaseExpression
 
 from common.normalise import TLS_VERSIONS, lowest_tls_version
 from common.tabular import Column
-from posture.catalogue import GRADE_ORDER, SEVERITIES
 from posture.finding_report import FINDING_COLUMNS, finding_row
+from posture.grades import GRADE_ORDER, SEVERITIES
 from posture.report import REPORT_COLUMNS, REPORT_ORDER, report_row
 
 _REPORT = {column.key: column for column in REPORT_COLUMNS}

@@ -1,4 +1,5 @@
-"""The demo's accounts file (DESIGN.md "Interfaces"), written from the world table.
+"""The demo's accounts file (docs/design.md "Interfaces that scripts and CI pipelines rely
+on"), written from the world table.
 
 demo/accounts.toml ships in the repository as a readable example; it is exactly what this
 module renders with the demo's default ports and paths (`python -m demo.accounts` prints
@@ -30,7 +31,8 @@ BUNDLE_KINDS = ("rds", "apsaradb", "public")
 CHECKER_USERNAME = "tlsposture"
 
 HEADER = """\
-# The demo's cloud accounts and checker profiles, in the format of DESIGN.md "Interfaces".
+# The demo's cloud accounts and checker profiles, in the format of docs/design.md
+# "Interfaces that scripts and CI pipelines rely on".
 # Rendered from demo/world.py (`python -m demo.accounts`). `make demo` writes the same with
 # the ports and paths of its run to var/demo/accounts.toml and imports that file.
 #

@@ -14,7 +14,7 @@ from common.timeutil import iso_z
 from demo.world import ALIYUN, Database, databases_in, server
 
 ZONES = {"cn-hangzhou": ["cn-hangzhou-h", "cn-hangzhou-i"], "cn-shanghai": ["cn-shanghai-b"]}
-# Forced SSL needs a minor version from 20241130 on (reference/alibaba-rds.md).
+# Forced SSL needs a minor version from 20241130 on (docs/reference/alibaba-rds.md "Behaviour").
 KERNEL_VERSION = "rds_20250630"
 DOMAIN = "mysql.rds.aliyuncs.com"
 

@@ -586,10 +586,6 @@ def server(name: str) -> Server:
     raise KeyError(name)
 
 
-def databases_of(server_name: str) -> list[Database]:
-    return [db for db in DATABASES if db.server == server_name]
-
-
 def databases_in(account: Account, region: str | None = None) -> list[Database]:
     return [
         db for db in DATABASES if db.account == account and (region is None or db.region == region)

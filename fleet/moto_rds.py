@@ -39,12 +39,12 @@ from moto.rds.exceptions import DBParameterGroupNotFoundError, RDSClientError
 from moto.rds.models import DBCluster, DBInstance, RDSBackend, rds_backends
 from moto.rds.responses import RDSResponse
 
+from common.engines import parameter_group_family
 from fleet.moto_rds_catalogue import (
     DEFAULT_CA,
     RETIRED_CA_VALID_TILL,
     SERVER_CERT_DAYS,
     current_certificates,
-    family_of,
     tls_defaults,
 )
 
@@ -252,7 +252,7 @@ def _group_status_list(db: DBInstance) -> list[dict]:
 def _default_group_details(db: DBInstance) -> tuple[str, str]:
     if db.engine not in MYSQL_FAMILY:
         return _original_group_details(db)
-    family = family_of(db.engine, str(db.engine_version))
+    family = parameter_group_family(db.engine, str(db.engine_version))
     return family, f"default.{family}"
 
 
@@ -278,7 +278,9 @@ def _create_db_instance(backend: RDSBackend, db_kwargs: dict) -> DBInstance:
 def _create_db_cluster(backend: RDSBackend, kwargs: dict) -> DBCluster:
     if kwargs.get("engine") == "aurora-mysql" and not kwargs.get("db_cluster_parameter_group_name"):
         version = kwargs.get("engine_version") or DBCluster.default_engine_version("aurora-mysql")
-        kwargs["db_cluster_parameter_group_name"] = f"default.{family_of('aurora-mysql', version)}"
+        kwargs["db_cluster_parameter_group_name"] = (
+            f"default.{parameter_group_family('aurora-mysql', version)}"
+        )
     return _original_create_cluster(backend, kwargs)
 
 

@@ -1,14 +1,19 @@
 """What AWS RDS answers where moto 5.2 answers nothing: CAs and TLS parameter defaults.
 
-Values follow shared/reference/aws-rds.md. `require_secure_transport` is OFF by default on
-RDS MySQL 5.7/8.0/8.4, Aurora MySQL and RDS MariaDB up to 11.4, ON from MariaDB 11.8, and
-absent before MariaDB 10.5. Instance groups spell booleans `0`/`1`, cluster groups `OFF`/`ON`.
+Values follow docs/reference/aws-rds.md "Defaults and limits"; which families have
+`require_secure_transport` and its default per family come from common/engines.py, the same
+answer inventory and posture use. Instance groups spell booleans `0`/`1`, cluster groups
+`OFF`/`ON`.
 """
 
 from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
+
+from common.engines import enforcement_parameter, family_default, parse_family
+
+PROVIDER = "aws"  # whose documented defaults these are (common.engines.MANAGED_DEFAULTS)
 
 # The CAs every commercial region lists today; dates as AWS publishes them.
 CURRENT_CAS = (
@@ -46,18 +51,6 @@ def current_certificates() -> list[dict]:
     ]
 
 
-def family_of(engine: str, engine_version: str) -> str:
-    """The parameter group family AWS uses, e.g. mysql8.0, mariadb11.8, aurora-mysql8.0."""
-    return engine + ".".join(engine_version.split(".")[:2])
-
-
-def _version(family: str, engine: str) -> tuple[int, ...]:
-    try:
-        return tuple(int(p) for p in family.removeprefix(engine).split("."))
-    except ValueError:
-        return ()
-
-
 def _parameter(name, value, apply_type, data_type, allowed, description) -> dict:
     entry = {
         "ParameterName": name,
@@ -75,31 +68,31 @@ def _parameter(name, value, apply_type, data_type, allowed, description) -> dict
 
 def tls_defaults(family: str, *, cluster: bool) -> list[dict]:
     """The TLS parameters of a family's engine defaults (instance or cluster level)."""
-    if family.startswith("aurora-mysql"):
+    engine, version = parse_family(family)
+    if engine == "aurora-mysql":
         if not cluster:
             return []  # Aurora MySQL keeps them in the cluster parameter group only
-        on, off, versions = "ON", "OFF", _aurora_tls(family)
-        names = ("require_secure_transport", "tls_version", "ssl_cipher")
-    elif family.startswith("mysql"):
+        on, off = "ON", "OFF"
+        versions = "TLSv1,TLSv1.1,TLSv1.2" if version < (8, 0) else "TLSv1.2,TLSv1.3"
+        names = ("tls_version", "ssl_cipher")
+    elif engine == "mysql":
         on, off = "1", "0"
-        legacy = _version(family, "mysql") < (8, 0)
+        legacy = version < (8, 0)
         versions = "TLSv1,TLSv1.1,TLSv1.2" if legacy else "TLSv1.2,TLSv1.3"
-        names = ("require_secure_transport", "tls_version", "ssl_cipher")
-        if _version(family, "mysql") < (5, 7):
-            names = names[1:]
+        names = ("tls_version", "ssl_cipher")
         if not legacy:
             names += ("tls_ciphersuites",)
-    elif family.startswith("mariadb"):
+    elif engine == "mariadb":
         on, off, versions = "1", "0", None  # the TLS versions differ by minor version
-        version = _version(family, "mariadb")
         names = ("tls_version", "ssl_cipher")
-        if version >= (10, 5):
-            names = ("require_secure_transport", *names)
     else:
         return []
-    enforced = family.startswith("mariadb") and _version(family, "mariadb") >= (11, 8)
+    enforcement = enforcement_parameter(engine)
+    enforced = family_default(PROVIDER, family, enforcement)
+    if enforced is not None:  # the family has the parameter
+        names = (enforcement, *names)
     catalogue = {
-        "require_secure_transport": (
+        enforcement: (
             on if enforced else off,
             "dynamic",
             "boolean",
@@ -111,9 +104,3 @@ def tls_defaults(family: str, *, cluster: bool) -> list[dict]:
         "tls_ciphersuites": (None, "static", "list", "", "TLSv1.3 cipher suites permitted"),
     }
     return [_parameter(name, *catalogue[name]) for name in names]
-
-
-def _aurora_tls(family: str) -> str:
-    if _version(family, "aurora-mysql") < (8, 0):
-        return "TLSv1,TLSv1.1,TLSv1.2"
-    return "TLSv1.2,TLSv1.3"

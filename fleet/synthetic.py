@@ -37,7 +37,8 @@ from inventory.models import (
     SyncRun,
     TLSParameter,
 )
-from posture.catalogue import ENTRIES, cap_for, severity_rank, worst_grade
+from posture.catalogue import ENTRIES, cap_for
+from posture.grades import severity_rank, worst_grade
 from posture.models import Finding, GradeChange, InstancePosture
 
 DAY = timedelta(days=1)

@@ -179,10 +179,6 @@ class DBInstance(models.Model):
         return f"{self.account.name}/{self.identifier}"
 
     @property
-    def is_gone(self) -> bool:
-        return self.gone_at is not None
-
-    @property
     def dial_host(self) -> str:
         return self.connect_host or self.endpoint_host
 

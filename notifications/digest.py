@@ -25,7 +25,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from posture.models import GRADES, SEVERITY_RANK
+from posture.grades import GRADE_ORDER, grade_rank
+from posture.models import SEVERITY_RANK
 
 SERVER_CERTIFICATE = "server certificate"
 CERTIFICATE_AUTHORITY = "CA"
@@ -309,6 +310,10 @@ def _grade_drops(rows: list[GradeChangeRow], since: datetime, now: datetime) -> 
     for endpoint, changes in per_endpoint.items():
         start, end = changes[0].previous, changes[-1].grade
         # "?" (no evidence) and a first grade are not comparable: not a drop.
-        if start in GRADES and end in GRADES and GRADES.index(end) > GRADES.index(start):
+        if (
+            start in GRADE_ORDER
+            and end in GRADE_ORDER
+            and GRADE_ORDER.index(end) > GRADE_ORDER.index(start)
+        ):
             drops.append(GradeDrop(endpoint, start, end, changes[-1].changed_at))
-    return sorted(drops, key=lambda d: (-GRADES.index(d.to_grade), d.endpoint.identifier))
+    return sorted(drops, key=lambda d: (-grade_rank(d.to_grade), d.endpoint.identifier))

@@ -1,4 +1,5 @@
-"""Which value counts: DESIGN.md "Evidence and precedence", as pure functions over InstanceFacts.
+"""Which value counts (docs/design.md "Evidence and precedence"): EffectiveFacts, pure
+functions over InstanceFacts.
 
 - What is running: a fresh live reading, else what the API states, else a stale live reading.
   A live variable is fresh when its observation is younger than Policy.live_fresh_for AND
@@ -12,7 +13,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
 
@@ -25,53 +25,23 @@ from checker.evidence import (
     Evidence,
     Verdict,
 )
+from common import engines
 from common.normalise import normalise_parameter
 from common.timeutil import iso_z, parse_iso
-from posture import engines
+from posture import providers
+from posture.fact import (
+    APSARADB_SSL,
+    ENGINE_DEFAULT,
+    ENGINE_VERSION,
+    LIVE_LOGIN,
+    LIVE_VARIABLE,
+    LIVE_WIRE,
+    PROXY_API,
+    Fact,
+    unknown,
+)
 from posture.facts import InstanceFacts, Parameter, Policy
-
-LIVE_VARIABLE = "live-variable"
-LIVE_WIRE = "live-wire"
-LIVE_LOGIN = "live-login"
-ENGINE_DEFAULT = "engine-default"
-ENGINE_VERSION = "engine-version"
-APSARADB_SSL = "api:apsaradb-ssl"
-PROXY_API = "api:proxy"
-
-
-@dataclass(frozen=True)
-class Fact:
-    """One posture fact. `value` None means unknown, and `reason` says why."""
-
-    value: object = None
-    raw: object = None
-    source: str = ""
-    at: datetime | None = None
-    reason: str = ""
-    stale: bool = False
-    source_name: str = ""
-    absent: bool = False  # the server does not know the variable (error 1193)
-
-    @property
-    def known(self) -> bool:
-        return self.value is not None
-
-    def evidence(self) -> dict:
-        data = {"raw": self.raw, "value": self.value, "source": self.source or None}
-        data["at"] = iso_z(self.at)
-        if self.source_name:
-            data["source_name"] = self.source_name
-        if self.stale:
-            data["stale"] = True
-        if self.absent:
-            data["absent"] = True
-        if not self.known and self.reason:
-            data["reason"] = self.reason
-        return data
-
-
-def unknown(reason: str) -> Fact:
-    return Fact(reason=reason)
+from posture.providers.base import Provider
 
 
 def parse_server_time(raw: str | None) -> datetime | None:
@@ -85,8 +55,9 @@ def parse_server_time(raw: str | None) -> datetime | None:
         return parse_iso(text)
 
 
-class View:
-    """The facts of one endpoint at one moment, with precedence applied. Pure, read-only."""
+class EffectiveFacts:
+    """The facts of one endpoint at one moment, with precedence applied: what the rules and
+    the remediation builders read. Pure, read-only."""
 
     def __init__(self, facts: InstanceFacts, now: datetime, policy: Policy | None = None):
         self.facts = facts
@@ -96,6 +67,16 @@ class View:
         self.evidence: Evidence = facts.check.evidence if facts.check else Evidence()
         self.probe = self.evidence.probe
         self.session = self.evidence.session
+
+    @cached_property
+    def provider(self) -> Provider:
+        """The endpoint's provider module (posture/providers/); raises for an unknown one."""
+        return providers.provider_for(self.facts.provider)
+
+    @cached_property
+    def enforcement_parameter(self) -> str:
+        """The engine's parameter that enforces TLS (require_secure_transport for MySQL)."""
+        return engines.enforcement_parameter(self.facts.engine)
 
     # ---- the observation ------------------------------------------------------------
 
@@ -149,9 +130,9 @@ class View:
             return unknown(why)
         if parameter.value is not None:
             return self._api_fact(parameter, parameter.value)
-        if parameter.raw_value is None and name == "require_secure_transport":
-            default = engines.default_require_secure_transport(
-                self.facts.provider, self.facts.engine, self.facts.engine_version
+        if parameter.raw_value is None and name == self.enforcement_parameter:
+            default = engines.default_value(
+                self.facts.provider, self.facts.engine, self.facts.engine_version, name
             )
             if default is not None:
                 return Fact(
@@ -236,48 +217,17 @@ class View:
                 return Fact(False, "plaintext login accepted", LIVE_LOGIN, self.checked_at)
             if login.error_code == 3159:
                 return Fact(True, "plaintext login refused (3159)", LIVE_LOGIN, self.checked_at)
-        variable = self.running("require_secure_transport")
+        variable = self.running(self.enforcement_parameter)
         if variable.absent:
             variable = Fact(
                 False, None, variable.source, variable.at, variable.reason, variable.stale
             )
         elif not variable.known:
-            supported = engines.supports_require_secure_transport(
-                facts.engine, facts.engine_version
-            )
+            supported = engines.has_enforcement(facts.engine, facts.engine_version)
             if supported is False:
                 variable = Fact(False, facts.engine_version, ENGINE_VERSION, facts.synced_at)
-        if facts.provider != "aliyun":
-            return variable
-        # ApsaraDB: ForceEncryption OR the running variable; SSLEnabled is not enforcement,
-        # but without SSL nothing can be enforced (DESIGN.md "Evidence and precedence").
-        if facts.ssl_enabled is False:
-            return Fact(False, {"SSLEnabled": False}, APSARADB_SSL, facts.synced_at)
-        forced = self.force_encryption
-        if forced.value is True:
-            return forced
-        if variable.value is True:
-            return variable
-        if forced.value is False and variable.value is False:
-            # Not forced, and the server does not require it either: both sources named.
-            return Fact(
-                value=False,
-                raw={
-                    "force_encryption": forced.evidence(),
-                    "require_secure_transport": variable.evidence(),
-                },
-                source=f"{APSARADB_SSL}+{variable.source}",
-                at=variable.at or forced.at,
-                stale=variable.stale,
-            )
-        return unknown(forced.reason if not forced.known else variable.reason)
-
-    @cached_property
-    def force_encryption(self) -> Fact:
-        facts = self.facts
-        if facts.ssl_forced is None:
-            return unknown(facts.lookup_error("ssl") or "ForceEncryption not reported")
-        return Fact(facts.ssl_forced, facts.ssl_forced, APSARADB_SSL, facts.synced_at)
+        # The provider may have its own enforcement fact (ApsaraDB's ForceEncryption).
+        return self.provider.transport_enforced(self, variable)
 
     @cached_property
     def tls_available(self) -> Fact:

@@ -4,7 +4,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from inventory.models import DBInstance
-from posture.catalogue import GRADE_ORDER, SEVERITIES
+from posture.grades import SEVERITIES
 
 
 class Severity(models.TextChoices):
@@ -17,7 +17,6 @@ class Severity(models.TextChoices):
 
 # Worst first; used for ordering and "worst severity" summaries.
 SEVERITY_RANK = {severity: rank for rank, severity in enumerate(SEVERITIES)}
-GRADES = GRADE_ORDER
 
 
 class Finding(models.Model):
@@ -51,10 +50,6 @@ class Finding(models.Model):
 
     def __str__(self):
         return f"{self.finding_id} on {self.instance_id}"
-
-    @property
-    def is_open(self) -> bool:
-        return self.resolved_at is None
 
 
 class InstancePosture(models.Model):

@@ -24,6 +24,6 @@ class Unknown:
 Outcome = Raised | Unknown | None  # None: nothing wrong, or the rule does not apply
 
 
-def observed(view, **values) -> dict:
+def observed(effective, **values) -> dict:
     """Evidence read from the latest observation, with its source and time."""
-    return {**values, "source": "live-wire", "at": iso_z(view.checked_at)}
+    return {**values, "source": "live-wire", "at": iso_z(effective.checked_at)}

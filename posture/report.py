@@ -1,4 +1,5 @@
-"""The fleet report (DESIGN.md "Interfaces"): one row per endpoint, as JSON, CSV or XLSX.
+"""The fleet report (docs/design.md "Interfaces that scripts and CI pipelines rely on"): one
+row per endpoint, as JSON, CSV or XLSX.
 
 `report_row()` is shared by `posture_report`, the dashboard's instance list and its JSON,
 CSV and XLSX exports. Rows read the stored evaluation (InstancePosture, open Findings,
@@ -9,7 +10,6 @@ guessed; the `unknown` map says why each null is null.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import datetime
 
@@ -20,10 +20,10 @@ from django.utils import timezone
 from common.tabular import Column, csv_lines, json_document
 from common.timeutil import iso_z
 from inventory.models import DBInstance
-from posture.catalogue import NO_EVIDENCE, grade_rank, severity_rank
+from posture.grades import NO_EVIDENCE, grade_rank, severity_rank
 from posture.models import Finding, is_behind
 
-# The keys of one instance row, in DESIGN.md's order plus the ApsaraDB SSL facts; `unknown`
+# The keys of one instance row, in docs/design.md's order plus the ApsaraDB SSL facts; `unknown`
 # carries the reasons.
 ROW_KEYS = (
     "provider",
@@ -172,19 +172,9 @@ def report_row(instance: DBInstance, *, detail: bool = True) -> dict:
     }
 
 
-def build_report(instances: QuerySet[DBInstance], *, now: datetime | None = None) -> dict:
-    return {
-        "generated_at": iso_z(now or timezone.now()),
-        "instances": report_rows(instances),
-    }
-
-
-def render_json(report: dict) -> str:
-    return json.dumps(report, indent=2, ensure_ascii=False) + "\n"
-
-
 def report_json(instances: QuerySet[DBInstance], *, now: datetime | None = None) -> Iterator[str]:
-    """`render_json(build_report(instances))`, one endpoint at a time."""
+    """The report as one JSON document, `{"generated_at": …, "instances": [row, …]}`,
+    streamed one endpoint at a time."""
     head = {"generated_at": iso_z(now or timezone.now())}
     return json_document(head, "instances", iter_report_rows(instances))
 
@@ -206,16 +196,6 @@ REPORT_COLUMNS: tuple[Column, ...] = tuple(
 
 def report_csv_lines(instances: QuerySet[DBInstance]) -> Iterator[str]:
     return csv_lines(REPORT_COLUMNS, iter_report_rows(instances, detail=False))
-
-
-def render_csv(rows: list[dict]) -> str:
-    """One line per endpoint: the scalar columns, lists space-separated, then finding ids."""
-    return "".join(csv_lines(REPORT_COLUMNS, rows))
-
-
-def below_grade(rows: list[dict], minimum: str) -> list[dict]:
-    """Rows whose grade is worse than `minimum`; `?` (no evidence) is below every minimum."""
-    return [row for row in rows if grade_rank(row["grade"]) > grade_rank(minimum)]
 
 
 def endpoints_below(instances: QuerySet[DBInstance], minimum: str) -> list[tuple[str, str]]:

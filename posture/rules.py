@@ -10,61 +10,20 @@ capping the grade. `?` means no evidence at all: never checked and nothing from 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from checker.evidence import ACCEPTED, CIPHER_CLASSES, REJECTED
 from common.normalise import lowest_tls_version
-from posture import rules_certificates as certs
-from posture import rules_connection as conn
-from posture import rules_server as server
-from posture.catalogue import (
-    CATALOGUE,
-    INCOMPLETE_EVIDENCE,
-    NO_EVIDENCE,
-    cap_for,
-    severity_rank,
-    worst_grade,
-)
-from posture.effective import View
+from posture.catalogue import CATALOGUE, INCOMPLETE_EVIDENCE, Rule, cap_for
+from posture.effective import EffectiveFacts
 from posture.facts import InstanceFacts, Policy
-from posture.outcomes import Outcome, Raised, Unknown
-from posture.remediation import remediation_for
-from posture.rules_evidence import evidence_incomplete, missing_evidence
+from posture.grades import NO_EVIDENCE, severity_rank, worst_grade
+from posture.outcomes import Raised, Unknown
+from posture.rules_evidence import missing_evidence
 
-RULES: dict[str, Callable[[View], Outcome]] = {
-    "tls.unavailable": conn.tls_unavailable,
-    "transport.plaintext_login_accepted": conn.plaintext_login_accepted,
-    "transport.not_enforced": conn.transport_not_enforced,
-    "accounts.without_require_ssl": conn.accounts_without_require_ssl,
-    "protocol.sslv3": conn.protocol_sslv3,
-    "protocol.legacy_tls": conn.protocol_legacy_tls,
-    "protocol.no_tls13": conn.protocol_no_tls13,
-    "cipher.anonymous_or_null": conn.cipher_class_rule("anonymous_null_export"),
-    "cipher.broken": conn.cipher_class_rule("broken"),
-    "cipher.no_forward_secrecy": conn.cipher_class_rule("static_rsa"),
-    "cipher.policy_weakened": conn.cipher_policy_weakened,
-    "cert.expired": certs.cert_expired,
-    "cert.expiring": certs.cert_expiring,
-    "cert.hostname_mismatch": certs.cert_hostname_mismatch,
-    "cert.untrusted": certs.cert_untrusted,
-    "cert.self_signed": certs.cert_self_signed,
-    "cert.weak_key": certs.cert_weak_key,
-    "cert.weak_signature": certs.cert_weak_signature,
-    "ca.expired": certs.ca_expired,
-    "ca.expiring": certs.ca_expiring,
-    "ca.deprecated": certs.ca_deprecated,
-    "ca.rotation_pending": certs.ca_rotation_pending,
-    "replication.unencrypted": server.replication_unencrypted,
-    "replication.unverified": server.replication_unverified,
-    "replication.legacy_tls": server.replication_legacy_tls,
-    "group_replication.recovery_unencrypted": server.group_replication_recovery_unencrypted,
-    "config.pending_reboot": server.config_pending_reboot,
-    "config.drift": server.config_drift,
-    "proxy.tls_not_required": conn.proxy_tls_not_required,
-    INCOMPLETE_EVIDENCE: evidence_incomplete,
-}
+# Each id's rule, as the catalogue declares it.
+RULES: dict[str, Rule] = {entry.id: entry.rule for entry in CATALOGUE}
 
 A_PLUS_MIN_VALIDITY = timedelta(days=30)
 _LEGACY_PROTOCOLS = ("SSLv3", "TLSv1.0", "TLSv1.1")
@@ -110,11 +69,11 @@ class Evaluation:
 
 
 def evaluate(facts: InstanceFacts, now: datetime, policy: Policy | None = None) -> Evaluation:
-    view = View(facts, now, policy)
+    effective = EffectiveFacts(facts, now, policy)
     findings: list[FindingResult] = []
     unknown: dict[str, str] = {}
     for entry in CATALOGUE:
-        outcome = RULES[entry.id](view)
+        outcome = entry.rule(effective)
         if isinstance(outcome, Raised):
             severity = outcome.severity or entry.severity
             findings.append(
@@ -123,7 +82,7 @@ def evaluate(facts: InstanceFacts, now: datetime, policy: Policy | None = None) 
                     severity=severity,
                     cap=entry.cap_for(severity),
                     evidence=outcome.evidence,
-                    remediation=remediation_for(entry.id, view, outcome.evidence),
+                    remediation=entry.remediation(effective, outcome.evidence),
                 )
             )
         elif isinstance(outcome, Unknown):
@@ -131,9 +90,9 @@ def evaluate(facts: InstanceFacts, now: datetime, policy: Policy | None = None) 
     carried = tuple((fid, sev) for fid, sev in facts.open_findings if fid in unknown)
     caps = [f.cap for f in findings] + [cap_for(fid, sev) for fid, sev in carried]
     severities = [f.severity for f in findings] + [sev for _, sev in carried]
-    blockers = tuple(a_plus_blockers(view, severities))
+    blockers = tuple(a_plus_blockers(effective, severities))
     decisive = [f for f in findings if f.id != INCOMPLETE_EVIDENCE] or carried
-    if not decisive and not has_evidence(view):
+    if not decisive and not has_evidence(effective):
         grade = NO_EVIDENCE
     else:
         grade = worst_grade(caps)
@@ -145,15 +104,15 @@ def evaluate(facts: InstanceFacts, now: datetime, policy: Policy | None = None) 
         unknown=unknown,
         carried=carried,
         a_plus_blockers=blockers,
-        summary=summarise(view),
+        summary=summarise(effective),
     )
 
 
-def has_evidence(view: View) -> bool:
-    facts = view.facts
+def has_evidence(effective: EffectiveFacts) -> bool:
+    facts = effective.facts
     return bool(
-        view.wire_seen
-        or view.session_ok
+        effective.wire_seen
+        or effective.session_ok
         or facts.parameters
         or facts.server_cert_not_after
         or facts.ssl_enabled is not None
@@ -162,43 +121,43 @@ def has_evidence(view: View) -> bool:
     )
 
 
-def a_plus_blockers(view: View, severities: list[str]) -> list[str]:
+def a_plus_blockers(effective: EffectiveFacts, severities: list[str]) -> list[str]:
     """What stands between this endpoint and A+; [] means A+ (if nothing caps it lower)."""
     # What evidence.incomplete lists comes first, in the same words: why and what supplies it.
-    blockers = [item.sentence() for item in missing_evidence(view)]
-    if view.transport_enforced.value is False:
+    blockers = [item.sentence() for item in missing_evidence(effective)]
+    if effective.transport_enforced.value is False:
         blockers.append("transport is not enforced")
-    if view.protocol("TLSv1.3").state != ACCEPTED:
+    if effective.protocol("TLSv1.3").state != ACCEPTED:
         blockers.append("TLS 1.3 was not seen offered")
-    below = [v for v in _LEGACY_PROTOCOLS if view.protocol(v).state != REJECTED]
+    below = [v for v in _LEGACY_PROTOCOLS if effective.protocol(v).state != REJECTED]
     if below:
         blockers.append(f"not seen refused: {', '.join(below)}")
-    weak = [c for c in CIPHER_CLASSES if view.cipher_class(c).state != REJECTED]
+    weak = [c for c in CIPHER_CLASSES if effective.cipher_class(c).state != REJECTED]
     if weak:
         blockers.append(f"cipher classes not seen refused: {', '.join(weak)}")
-    if not (view.wire_seen and view.probe.trust.ok and view.probe.hostname.ok):
+    if not (effective.wire_seen and effective.probe.trust.ok and effective.probe.hostname.ok):
         blockers.append("the certificate was not seen verifying with the hostname")
-    not_after = view.server_cert_not_after
-    if not not_after.known or not_after.value - view.now <= A_PLUS_MIN_VALIDITY:
+    not_after = effective.server_cert_not_after
+    if not not_after.known or not_after.value - effective.now <= A_PLUS_MIN_VALIDITY:
         blockers.append("the certificate is not known valid for more than 30 days")
     if any(severity_rank(s) <= severity_rank("medium") for s in severities):
         blockers.append("a finding of medium severity or worse is open")
     return blockers
 
 
-def summarise(view: View) -> Summary:
-    enforced = view.transport_enforced
-    configured = view.running("tls_version")
-    not_after = view.server_cert_not_after
-    accepted = view.tls_versions_accepted
-    facts = view.facts
+def summarise(effective: EffectiveFacts) -> Summary:
+    enforced = effective.transport_enforced
+    configured = effective.running("tls_version")
+    not_after = effective.server_cert_not_after
+    accepted = effective.tls_versions_accepted
+    facts = effective.facts
     unknowns = {}
     if not enforced.known:
         unknowns["transport_enforced"] = enforced.reason
     if not configured.known and facts.kind != "proxy":
         unknowns["tls_versions_configured"] = configured.reason
     if accepted is None:
-        unknowns["tls_versions_accepted"] = view.no_live_reason or "no protocol was tested"
+        unknowns["tls_versions_accepted"] = effective.no_live_reason or "no protocol was tested"
     if not not_after.known:
         unknowns["server_cert_not_after"] = not_after.reason
     pending_unread = facts.lookup_error("pending")
@@ -209,7 +168,7 @@ def summarise(view: View) -> Summary:
         if getattr(facts, fact) is None and why:
             unknowns[fact] = why
     ca_valid_till = facts.ca.valid_till if facts.ca else None
-    if ca_valid_till is None and facts.kind == "instance" and facts.provider == "aws":
+    if ca_valid_till is None and effective.provider.tracks_ca(facts):
         unknowns["ca_valid_till"] = facts.ca_lookup_error or "the CA's validity is not known"
     return Summary(
         transport_enforced=enforced.value,

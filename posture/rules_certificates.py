@@ -1,7 +1,7 @@
 """Rules about the server certificate (live chain, API expiry) and the instance's CA.
 
 The server certificate and its CA are different certificates with different expiry dates
-(DESIGN.md); neither stands in for the other. Pure.
+(docs/design.md "Evidence and precedence"); neither stands in for the other. Pure.
 """
 
 from __future__ import annotations
@@ -10,8 +10,9 @@ from datetime import datetime
 
 from checker.evidence import CertificateInfo
 from common.timeutil import iso_z
-from posture.catalogue import DEPRECATED_CAS, severity_for_days
-from posture.effective import Fact, View
+from posture.effective import EffectiveFacts
+from posture.fact import Fact
+from posture.grades import severity_for_days
 from posture.outcomes import Outcome, Raised, Unknown, observed
 
 # PendingAction.action values that mean the CA or certificate is about to change.
@@ -43,41 +44,41 @@ def _expired(fact: Fact, now: datetime, **extra) -> Outcome:
     return None
 
 
-def _expiring(fact: Fact, view: View, **extra) -> Outcome:
+def _expiring(fact: Fact, effective: EffectiveFacts, **extra) -> Outcome:
     if not fact.known:
         return Unknown(fact.reason)
-    days = _days_left(fact.value, view.now)
+    days = _days_left(fact.value, effective.now)
     if days <= 0:
         return None  # expired, not expiring
-    severity = severity_for_days(days, view.policy.expiry_days)
+    severity = severity_for_days(days, effective.policy.expiry_days)
     if severity is None:
         return None
-    return Raised(_expiry_evidence(fact, view.now, extra), severity=severity)
+    return Raised(_expiry_evidence(fact, effective.now, extra), severity=severity)
 
 
-def cert_expired(view: View) -> Outcome:
-    return _expired(view.server_cert_not_after, view.now)
+def cert_expired(effective: EffectiveFacts) -> Outcome:
+    return _expired(effective.server_cert_not_after, effective.now)
 
 
-def cert_expiring(view: View) -> Outcome:
-    return _expiring(view.server_cert_not_after, view)
+def cert_expiring(effective: EffectiveFacts) -> Outcome:
+    return _expiring(effective.server_cert_not_after, effective)
 
 
-def _verification(view: View, which: str) -> Outcome:
-    if not view.wire_seen:
-        return Unknown(view.no_live_reason)
-    verdict = getattr(view.probe, which)
+def _verification(effective: EffectiveFacts, which: str) -> Outcome:
+    if not effective.wire_seen:
+        return Unknown(effective.no_live_reason)
+    verdict = getattr(effective.probe, which)
     if verdict.ok is None:
         return Unknown(verdict.reason or f"{which} not evaluated")
     if verdict.ok:
         return None
-    leaf = view.leaf
+    leaf = effective.leaf
     return Raised(
         observed(
-            view,
+            effective,
             reason=verdict.reason,
-            verified_name=view.evidence.verified_name,
-            trust_bundle=view.evidence.trust_bundle,
+            verified_name=effective.evidence.verified_name,
+            trust_bundle=effective.evidence.trust_bundle,
             subject=leaf.subject if leaf else None,
             sans=leaf.sans if leaf else [],
             issuer=leaf.issuer if leaf else None,
@@ -85,22 +86,22 @@ def _verification(view: View, which: str) -> Outcome:
     )
 
 
-def cert_hostname_mismatch(view: View) -> Outcome:
-    return _verification(view, "hostname")
+def cert_hostname_mismatch(effective: EffectiveFacts) -> Outcome:
+    return _verification(effective, "hostname")
 
 
-def cert_untrusted(view: View) -> Outcome:
-    return _verification(view, "trust")
+def cert_untrusted(effective: EffectiveFacts) -> Outcome:
+    return _verification(effective, "trust")
 
 
-def cert_self_signed(view: View) -> Outcome:
-    leaf = view.leaf
+def cert_self_signed(effective: EffectiveFacts) -> Outcome:
+    leaf = effective.leaf
     if leaf is None:
-        return Unknown(view.no_live_reason or "the check saw no certificate")
+        return Unknown(effective.no_live_reason or "the check saw no certificate")
     if leaf.self_signed or leaf.auto_generated:
         return Raised(
             observed(
-                view,
+                effective,
                 subject=leaf.subject,
                 issuer=leaf.issuer,
                 self_signed=leaf.self_signed,
@@ -129,23 +130,23 @@ def _describe(cert: CertificateInfo, position: int) -> dict:
     }
 
 
-def cert_weak_key(view: View) -> Outcome:
-    chain = view.probe.chain if view.wire_seen else []
+def cert_weak_key(effective: EffectiveFacts) -> Outcome:
+    chain = effective.probe.chain if effective.wire_seen else []
     if not chain:
-        return Unknown(view.no_live_reason or "the check saw no certificate")
+        return Unknown(effective.no_live_reason or "the check saw no certificate")
     verdicts = [_key_is_weak(cert) for cert in chain]
     weak = [_describe(c, i) for i, (c, v) in enumerate(zip(chain, verdicts, strict=True)) if v]
     if weak:
-        return Raised(observed(view, certificates=weak))
+        return Raised(observed(effective, certificates=weak))
     if verdicts[0] is None:
         return Unknown("the leaf's key size was not reported")
     return None
 
 
-def cert_weak_signature(view: View) -> Outcome:
-    chain = view.probe.chain if view.wire_seen else []
+def cert_weak_signature(effective: EffectiveFacts) -> Outcome:
+    chain = effective.probe.chain if effective.wire_seen else []
     if not chain:
-        return Unknown(view.no_live_reason or "the check saw no certificate")
+        return Unknown(effective.no_live_reason or "the check saw no certificate")
     # A root's own signature is never checked by clients, so only signatures that are relied
     # on count: the leaf (even when self-signed) and every certificate below a root.
     weak = [
@@ -154,20 +155,20 @@ def cert_weak_signature(view: View) -> Outcome:
         if (cert.signature_hash or "").lower() in _WEAK_HASHES
         and not (position > 0 and cert.self_signed)
     ]
-    return Raised(observed(view, certificates=weak)) if weak else None
+    return Raised(observed(effective, certificates=weak)) if weak else None
 
 
 # ---- the CA ------------------------------------------------------------------------------
 
 
-def _ca_applies(view: View) -> bool:
-    """A provider CA is tracked for AWS DB instances (members included), not clusters/proxies."""
-    facts = view.facts
-    return facts.provider == "aws" and facts.kind == "instance"
+def _ca_applies(effective: EffectiveFacts) -> bool:
+    """Whether the provider names a CA for this endpoint (RDS DB instances, members
+    included; not clusters, proxies or ApsaraDB)."""
+    return effective.provider.tracks_ca(effective.facts)
 
 
-def _ca_valid_till(view: View) -> Fact:
-    facts = view.facts
+def _ca_valid_till(effective: EffectiveFacts) -> Fact:
+    facts = effective.facts
     if facts.ca_lookup_error:
         return Fact(reason=facts.ca_lookup_error)
     if not facts.ca_identifier:
@@ -182,33 +183,39 @@ def _ca_valid_till(view: View) -> Fact:
     )
 
 
-def ca_expired(view: View) -> Outcome:
-    if not _ca_applies(view):
+def ca_expired(effective: EffectiveFacts) -> Outcome:
+    if not _ca_applies(effective):
         return None
-    return _expired(_ca_valid_till(view), view.now, ca_identifier=view.facts.ca_identifier)
+    return _expired(
+        _ca_valid_till(effective), effective.now, ca_identifier=effective.facts.ca_identifier
+    )
 
 
-def ca_expiring(view: View) -> Outcome:
-    if not _ca_applies(view):
+def ca_expiring(effective: EffectiveFacts) -> Outcome:
+    if not _ca_applies(effective):
         return None
-    return _expiring(_ca_valid_till(view), view, ca_identifier=view.facts.ca_identifier)
+    return _expiring(
+        _ca_valid_till(effective), effective, ca_identifier=effective.facts.ca_identifier
+    )
 
 
-def ca_deprecated(view: View) -> Outcome:
-    if not _ca_applies(view):
+def ca_deprecated(effective: EffectiveFacts) -> Outcome:
+    if not _ca_applies(effective):
         return None
-    identifier = view.facts.ca_identifier
+    identifier = effective.facts.ca_identifier
     if not identifier:
-        return Unknown(view.facts.lookup_error("ca") or "the API reported no CA for the instance")
-    if identifier.lower() in DEPRECATED_CAS:
+        return Unknown(
+            effective.facts.lookup_error("ca") or "the API reported no CA for the instance"
+        )
+    if identifier.lower() in effective.provider.retired_cas:
         return Raised(
-            {"ca_identifier": identifier, "source": "api", "at": iso_z(view.facts.synced_at)}
+            {"ca_identifier": identifier, "source": "api", "at": iso_z(effective.facts.synced_at)}
         )
     return None
 
 
-def ca_rotation_pending(view: View) -> Outcome:
-    facts = view.facts
+def ca_rotation_pending(effective: EffectiveFacts) -> Outcome:
+    facts = effective.facts
     if facts.kind != "instance":
         return None
     actions = [

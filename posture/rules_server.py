@@ -5,6 +5,7 @@ recovery, parameters waiting for a reboot and live values that drifted from the 
 from __future__ import annotations
 
 from checker.evidence import ReplicationChannel
+from common import engines
 from common.normalise import (
     LEGACY_TLS_VERSIONS,
     normalise_bool,
@@ -12,18 +13,17 @@ from common.normalise import (
     same_parameter_value,
 )
 from common.timeutil import iso_z
-from posture import engines
-from posture.effective import View
+from posture.effective import EffectiveFacts
 from posture.outcomes import Outcome, Raised, Unknown
 
 _PENDING_REBOOT = "pending-reboot"
 _EXPLICIT_SOURCES = {"api:apsaradb-parameters"}  # ApsaraDB states what it runs
 
 
-def _channels(view: View) -> list[ReplicationChannel] | Unknown:
-    if not view.session_ok:
-        return Unknown(view.no_session_reason)
-    readout = view.session.replication
+def _channels(effective: EffectiveFacts) -> list[ReplicationChannel] | Unknown:
+    if not effective.session_ok:
+        return Unknown(effective.no_session_reason)
+    readout = effective.session.replication
     if readout.state == "not-applicable":
         return []
     if readout.state != "ok":
@@ -31,7 +31,7 @@ def _channels(view: View) -> list[ReplicationChannel] | Unknown:
     return readout.channels
 
 
-def _channel_evidence(view: View, channels: list[ReplicationChannel]) -> dict:
+def _channel_evidence(effective: EffectiveFacts, channels: list[ReplicationChannel]) -> dict:
     return {
         "channels": [
             {
@@ -45,7 +45,7 @@ def _channel_evidence(view: View, channels: list[ReplicationChannel]) -> dict:
             for c in channels
         ],
         "source": "live-variable",
-        "at": iso_z(view.checked_at),
+        "at": iso_z(effective.checked_at),
     }
 
 
@@ -55,30 +55,30 @@ def _encrypted(channel: ReplicationChannel) -> bool | None:
     return channel.ssl_allowed.strip().upper() == "YES"
 
 
-def _judge_channels(view: View, verdict) -> Outcome:
+def _judge_channels(effective: EffectiveFacts, verdict) -> Outcome:
     """verdict(channel) → True (bad), False (fine) or None (cannot tell)."""
-    channels = _channels(view)
+    channels = _channels(effective)
     if isinstance(channels, Unknown):
         return channels
     judged = [(channel, verdict(channel)) for channel in channels]
     bad = [channel for channel, is_bad in judged if is_bad]
     if bad:
-        return Raised(_channel_evidence(view, bad))
+        return Raised(_channel_evidence(effective, bad))
     undecided = [channel.name or "(default)" for channel, is_bad in judged if is_bad is None]
     if undecided:
         return Unknown(f"channel(s) {', '.join(undecided)} do not say")
     return None
 
 
-def replication_unencrypted(view: View) -> Outcome:
+def replication_unencrypted(effective: EffectiveFacts) -> Outcome:
     def unencrypted(channel):
         encrypted = _encrypted(channel)
         return None if encrypted is None else not encrypted
 
-    return _judge_channels(view, unencrypted)
+    return _judge_channels(effective, unencrypted)
 
 
-def replication_unverified(view: View) -> Outcome:
+def replication_unverified(effective: EffectiveFacts) -> Outcome:
     def unverified(channel):
         if _encrypted(channel) is not True:
             return False  # replication.unencrypted already covers it
@@ -86,40 +86,40 @@ def replication_unverified(view: View) -> Outcome:
             return None
         return not channel.ssl_verify_server_cert
 
-    return _judge_channels(view, unverified)
+    return _judge_channels(effective, unverified)
 
 
-def _mysql_client_default_allows_legacy(view: View) -> bool | None:
+def _mysql_client_default_allows_legacy(effective: EffectiveFacts) -> bool | None:
     """An empty channel tls_version means the client library default: MySQL < 8.0.28 kept
     TLS 1.0/1.1 in it; MariaDB does not report the channel's version at all."""
-    if view.uses_mariadb:
+    if effective.uses_mariadb:
         return None
     version = engines.version_tuple(
-        str(view.session.variables.get("version") or "") or view.facts.engine_version
+        str(effective.session.variables.get("version") or "") or effective.facts.engine_version
     )
     if not version:
         return None
     return version < (8, 0, 28)
 
 
-def replication_legacy_tls(view: View) -> Outcome:
+def replication_legacy_tls(effective: EffectiveFacts) -> Outcome:
     def legacy(channel):
         if _encrypted(channel) is not True:
             return False
         if channel.tls_version is None:
             return None
         if not channel.tls_version.strip():
-            return _mysql_client_default_allows_legacy(view)
+            return _mysql_client_default_allows_legacy(effective)
         versions = normalise_tls_versions(channel.tls_version) or []
         return any(v in LEGACY_TLS_VERSIONS for v in versions)
 
-    return _judge_channels(view, legacy)
+    return _judge_channels(effective, legacy)
 
 
-def group_replication_recovery_unencrypted(view: View) -> Outcome:
-    if not view.session_ok:
-        return Unknown(view.no_session_reason)
-    variables = view.session.group_replication
+def group_replication_recovery_unencrypted(effective: EffectiveFacts) -> Outcome:
+    if not effective.session_ok:
+        return Unknown(effective.no_session_reason)
+    variables = effective.session.group_replication
     if not variables:
         return None  # Group Replication is not in use
     use_ssl = normalise_bool(variables.get("group_replication_recovery_use_ssl"))
@@ -136,7 +136,7 @@ def group_replication_recovery_unencrypted(view: View) -> Outcome:
                 "problems": problems,
                 "variables": dict(variables),
                 "source": "live-variable",
-                "at": iso_z(view.checked_at),
+                "at": iso_z(effective.checked_at),
             }
         )
     if use_ssl is None:
@@ -144,16 +144,16 @@ def group_replication_recovery_unencrypted(view: View) -> Outcome:
     return None
 
 
-def _group_pending(view: View) -> bool:
-    return view.facts.parameter_apply_status.lower() == _PENDING_REBOOT
+def _group_pending(effective: EffectiveFacts) -> bool:
+    return effective.facts.parameter_apply_status.lower() == _PENDING_REBOOT
 
 
-def config_pending_reboot(view: View) -> Outcome:
-    facts = view.facts
+def config_pending_reboot(effective: EffectiveFacts) -> Outcome:
+    facts = effective.facts
     if facts.kind == "proxy":
         return None
     pending = [p for p in facts.parameters if p.apply_status.lower() == _PENDING_REBOOT]
-    if pending or _group_pending(view):
+    if pending or _group_pending(effective):
         return Raised(
             {
                 "parameter_group": facts.parameter_group or None,
@@ -163,7 +163,7 @@ def config_pending_reboot(view: View) -> Outcome:
                         "name": p.name,
                         "after_reboot": p.raw_value,
                         "apply_status": p.apply_status,
-                        "running": view.running(p.name).evidence(),
+                        "running": effective.running(p.name).evidence(),
                     }
                     for p in pending
                 ],
@@ -176,8 +176,8 @@ def config_pending_reboot(view: View) -> Outcome:
     return None
 
 
-def config_drift(view: View) -> Outcome:
-    facts = view.facts
+def config_drift(effective: EffectiveFacts) -> Outcome:
+    facts = effective.facts
     if facts.kind == "proxy":
         return None
     explicit = [
@@ -187,11 +187,11 @@ def config_drift(view: View) -> Outcome:
         and (p.set_by.lower() == "user" or p.source in _EXPLICIT_SOURCES)
         and p.apply_status.lower() != _PENDING_REBOOT
     ]
-    if _group_pending(view):
+    if _group_pending(effective):
         explicit = []  # a pending reboot explains any difference (config.pending_reboot)
     differences, unread = [], []
     for parameter in explicit:
-        live = view.live_variable(parameter.name)
+        live = effective.live_variable(parameter.name)
         if not live.known or live.stale:
             unread.append(parameter.name)
             continue
@@ -211,9 +211,15 @@ def config_drift(view: View) -> Outcome:
     if differences:
         # The live reading is what differs; each difference names the API source it differs from.
         return Raised(
-            {"differences": differences, "source": "live-variable", "at": iso_z(view.checked_at)}
+            {
+                "differences": differences,
+                "source": "live-variable",
+                "at": iso_z(effective.checked_at),
+            }
         )
     if unread:
-        why = view.no_session_reason or ("the live reading is stale" if not view.fresh else "")
+        why = effective.no_session_reason or (
+            "the live reading is stale" if not effective.fresh else ""
+        )
         return Unknown(f"no fresh live value of {', '.join(unread)}" + (f": {why}" if why else ""))
     return None

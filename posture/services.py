@@ -22,7 +22,7 @@ from django.db import OperationalError, transaction
 from django.utils import timezone
 
 from inventory.models import ACTIVE, CloudAccount, DBInstance
-from posture.catalogue import severity_rank
+from posture.grades import severity_rank
 from posture.models import Finding, GradeChange, InstancePosture
 from posture.rules import Evaluation, evaluate
 from posture.snapshot import build_facts, policy_from_settings

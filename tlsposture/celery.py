@@ -1,4 +1,4 @@
-"""The Celery app. Used only when CELERY_BROKER_URL is set; see DESIGN.md "Scale"."""
+"""The Celery app. Used only when CELERY_BROKER_URL is set; see docs/design.md "Scale"."""
 
 import os
 

@@ -242,7 +242,7 @@ CELERY_TIMEZONE = "UTC"
 # What runs how often: one table (tlsposture/schedule.py) for beat and run_scheduler.
 CELERY_BEAT_SCHEDULE = beat_schedule()
 
-# Checker defaults (see DESIGN.md "Checker rules").
+# Checker defaults (see docs/design.md "Checker rules").
 TLSPOSTURE = {
     "CONNECT_TIMEOUT": env_float("TLSPOSTURE_CONNECT_TIMEOUT", 5.0),
     "READ_TIMEOUT": env_float("TLSPOSTURE_READ_TIMEOUT", 10.0),

@@ -14,7 +14,7 @@ ROTATIONS_SHOWN = 20
 def certificates(request):
     now = timezone.now()
     filters = InstanceFilterSet(request.GET)
-    instances = with_report_relations(filters.queryset(), detail=False)
+    instances = with_report_relations(filters.qs, detail=False)
     listing = table_listing(request, CERTIFICATE_TABLE, instances, rows=report_table_rows)
     expired, months = queries.expiry_timeline(now)
     rotations = queries.pending_rotations()

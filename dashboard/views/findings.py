@@ -16,7 +16,7 @@ from posture.finding_report import in_report_order, open_findings
 
 def finding_list(request):
     filters = InstanceFilterSet(request.GET)
-    instances = filters.queryset()
+    instances = filters.qs
     severities = severity_counts(instances)
     rows = [
         (
@@ -53,7 +53,7 @@ def finding_detail(request, finding_id):
     if entry is None:
         raise Http404("No such catalogue id.")
     filters = InstanceFilterSet(request.GET)
-    findings = in_report_order(open_findings(filters.queryset(), [finding_id]))
+    findings = in_report_order(open_findings(filters.qs, [finding_id]))
     listing = table_listing(request, FINDING_TABLE, findings, rows=finding_table_rows)
     context = {
         "entry": entry,

@@ -4,18 +4,17 @@ from django.shortcuts import render
 
 from dashboard import check_now
 from dashboard.exports import findings_export, instances_export, staff_only
-from dashboard.filtersets import InstanceFilterSet
+from dashboard.filtersets import FindingFilterSet, InstanceFilterSet
 from dashboard.instance_detail import load_instance_detail
 from dashboard.links import query_with
 from dashboard.listing import render_page, table_listing
 from dashboard.tables import INSTANCE_TABLE, report_table_rows
-from posture.finding_report import open_findings
 from posture.report import with_report_relations
 
 
 def instance_list(request):
     filters = InstanceFilterSet(request.GET)
-    instances = with_report_relations(filters.queryset(), detail=False)
+    instances = with_report_relations(filters.qs, detail=False)
     listing = table_listing(request, INSTANCE_TABLE, instances, rows=report_table_rows)
     context = {"filters": filters, "listing": listing, "export_query": query_with(request.GET)}
     regions = {"instance-table": "dashboard/partials/instance_table.html"}
@@ -25,7 +24,7 @@ def instance_list(request):
 @staff_only
 def instance_export(request, fmt):
     filters = InstanceFilterSet(request.GET)
-    instances = filters.queryset()
+    instances = filters.qs
     ordering = INSTANCE_TABLE.ordering(request.GET.get("sort"))
     if ordering.key:  # the order on screen; else the report's own order
         instances = instances.order_by(*ordering.order_by)
@@ -34,12 +33,7 @@ def instance_export(request, fmt):
 
 @staff_only
 def finding_export(request, fmt):
-    filters = InstanceFilterSet(request.GET)
-    finding = filters.values.get("finding")
-    findings = open_findings(filters.queryset(), [finding] if finding else ())
-    if "severity" in filters.values:
-        findings = findings.filter(severity=filters.values["severity"])
-    return findings_export(findings, fmt)
+    return findings_export(FindingFilterSet(request.GET).qs, fmt)
 
 
 def instance_detail(request, pk):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from inventory.facts import RegionInventory
+from inventory.sources.clouds import cloud
 
 
 class InventorySource(Protocol):
@@ -19,13 +20,6 @@ class InventorySource(Protocol):
 
 
 def source_for(account) -> InventorySource:
-    """The source for a CloudAccount (or anything with the same attributes)."""
-    if account.provider == "aws":
-        from inventory.sources.aws import AwsSource
-
-        return AwsSource(account)
-    if account.provider == "aliyun":
-        from inventory.sources.aliyun import AliyunSource
-
-        return AliyunSource(account)
-    raise ValueError(f"unknown provider {account.provider!r}")
+    """The source for a CloudAccount (or anything with the same attributes); its SDK is
+    imported only now. An unknown provider raises clouds.UnknownProvider."""
+    return cloud(account.provider).open_source(account)

@@ -1,6 +1,6 @@
 """ApsaraDB RDS for MySQL responses (SDK models) → inventory facts. Pure: no I/O, no models.
 
-DESIGN.md "Evidence and precedence": SSL *enabled* (SSLEnabled) and SSL *enforced*
+docs/design.md "Evidence and precedence": SSL *enabled* (SSLEnabled) and SSL *enforced*
 (ForceEncryption) are two facts and are never merged; SSLExpireTime is the server
 certificate's expiry, not the CA's; a fact that could not be read is None with its reason in
 `lookup_errors`, never a guess.
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from common.engines import enforcement_parameter
 from common.normalise import (
     TLS_PARAMETERS,
     normalise_bool,
@@ -27,7 +28,8 @@ PENDING = "pending-reboot"
 IN_SYNC = "in-sync"
 # Options MySQL does not know are written with this prefix in ApsaraDB parameter lists.
 LOOSE_PREFIX = "loose_"
-ENFORCEMENT_PARAMETER = "require_secure_transport"
+# ApsaraDB RDS for MySQL: the MySQL engine's enforcement parameter (common/engines.py).
+ENFORCEMENT_PARAMETER = enforcement_parameter("mysql")
 # set_by of a parameter the running list does not hold (its default runs).
 NOT_LISTED = "not-in-running-parameters"
 
@@ -140,7 +142,7 @@ def _parameter_facts(body) -> tuple[tuple[ParameterFact, ...], dict[str, str]]:
         found = next((n for n in (name, LOOSE_PREFIX + name) if n in running), None)
         if found is None and name == ENFORCEMENT_PARAMETER:
             # A running list read in full that does not hold it: the server runs MySQL's
-            # default, OFF (DESIGN.md "Evidence and precedence"). No value is stated, so the
+            # default, OFF (docs/design.md "Evidence and precedence"). No value is stated, so the
             # row says "not stated"; posture applies the engine default and names this source.
             facts.append(ParameterFact(name, None, PARAMETER_SOURCE, set_by=NOT_LISTED))
             continue

@@ -1,7 +1,7 @@
 """AWS RDS answers (boto3 dicts) → inventory facts. Pure: no calls, no models.
 
-Keys follow shared/reference/aws-rds.md. The upsert key is the ARN (DbiResourceId is only
-unique within a region). Times become aware UTC.
+Keys follow docs/reference/aws-rds.md "Calls and the fields that matter". The upsert key is
+the ARN (DbiResourceId is only unique within a region). Times become aware UTC.
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from common import engines
 from common.normalise import TLS_PARAMETERS
 from inventory.facts import ParameterFact
 
@@ -19,44 +20,21 @@ INSTANCE_GROUP = "api:parameter-group"
 CLUSTER_GROUP = "api:cluster-parameter-group"
 ENGINE_DEFAULT = "api:engine-default"
 # set_by when neither the group nor the engine defaults state a value and the documented
-# default (shared/reference/aws-rds.md) stands in: not an API statement, so marked apart.
+# default (docs/reference/aws-rds.md "Defaults and limits") stands in: not an API statement,
+# so marked apart.
 DOCUMENTED_DEFAULT = "documented-default"
+PROVIDER = "aws"  # whose documented defaults (common.engines.MANAGED_DEFAULTS) apply
 
 _FILTER = [{"Name": "parameter-name", "Values": list(TLS_PARAMETERS)}]
 
 log = logging.getLogger(__name__)
 
 
-def family_of(engine: str, engine_version: str) -> str:
-    """AWS parameter group family: mysql8.0, mariadb11.8, aurora-mysql8.0 (8.0.mysql_aurora…)."""
-    parts = engine_version.split(".")
-    return engine + ".".join(parts[:2]) if len(parts) >= 2 else ""
-
-
 def documented_default(family: str, name: str) -> str | None:
-    """require_secure_transport as documented when the API states no value at all."""
-    if name != "require_secure_transport":
-        return None
-    for engine in ("aurora-mysql", "mysql", "mariadb"):
-        if family.startswith(engine):
-            version = _version(family.removeprefix(engine))
-            break
-    else:
-        return None
-    if engine == "mariadb":
-        if version < (10, 5):
-            return None  # MariaDB has the variable from 10.5 on
-        return "ON" if version >= (11, 8) else "OFF"
-    if engine == "mysql" and version < (5, 7):
-        return None  # MySQL has it from 5.7 on
-    return "OFF"
-
-
-def _version(text: str) -> tuple[int, ...]:
-    try:
-        return tuple(int(p) for p in text.split("."))
-    except ValueError:
-        return ()
+    """The enforcement parameter's documented RDS default (common/engines.py) when the API
+    states no value at all; None for another parameter or a family without it."""
+    value = engines.family_default(PROVIDER, family, name)
+    return None if value is None else ("ON" if value else "OFF")
 
 
 @dataclass(frozen=True)

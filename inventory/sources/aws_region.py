@@ -5,7 +5,7 @@ maintenance and certificates; per proxy its targets and tags; per parameter grou
 engine family what aws_parameters.py needs. Nothing is read once per instance.
 
 Only the instance listing is essential: when it fails the region fails and keeps its earlier
-data. Every other lookup (DESIGN.md "Evidence and precedence") degrades on any failure —
+data. Every other lookup (docs/design.md "Evidence and precedence") degrades on any failure —
 AccessDenied, throttling past the retries, an action the endpoint does not implement, a
 body that does not parse, a timeout — to a region warning plus explicit unknowns on exactly
 the facts it would have given (`InstanceFact.lookup_errors`, `RegionInventory.unlisted_kinds`),
@@ -17,9 +17,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from common.engines import parameter_group_family
 from inventory.facts import InstanceFact, RegionInventory
 from inventory.sources import aws_mapping as m
-from inventory.sources.aws_parameters import ParameterReader, ParameterSet, family_of
+from inventory.sources.aws_parameters import ParameterReader, ParameterSet
 
 ENGINES = ("mysql", "mariadb", "aurora-mysql")
 # Aurora MySQL clusters, and Multi-AZ DB clusters of RDS MySQL (their members also take TLS
@@ -94,10 +95,10 @@ class RegionReader:
             warnings.append(f"{pending}; pending CA rotations are unknown")
         cas = self._cas(warnings)
 
-        world = _World(instances, clusters, pending)
-        facts = [self._instance(db, world) for db in instances]
-        facts += [self._cluster(cluster, world) for cluster in world.cluster_list]
-        facts += [self._proxy(proxy, world) for proxy in world.proxies(proxies)]
+        listings = RegionListings(instances, clusters, pending)
+        facts = [self._instance(db, listings) for db in instances]
+        facts += [self._cluster(cluster, listings) for cluster in listings.cluster_list]
+        facts += [self._proxy(proxy, listings) for proxy in listings.proxies(proxies)]
         warnings += self.parameters.warnings()
         warnings += _per_instance_warnings(facts, (TARGETS_UNREAD, TAGS_UNREAD))
         return RegionInventory(
@@ -136,7 +137,7 @@ class RegionReader:
         defaults = [p.get("DefaultCertificateForNewLaunches") for p in pages]
         return m.cas(certificates, next((d for d in defaults if d), ""))
 
-    def _instance(self, db: dict, world: _World) -> InstanceFact:
+    def _instance(self, db: dict, listings: RegionListings) -> InstanceFact:
         arn = db["DBInstanceArn"]
         ident = db["DBInstanceIdentifier"]
         host, port = m.endpoint(db)
@@ -144,15 +145,15 @@ class RegionReader:
         cluster_id = db.get("DBClusterIdentifier")
         extra = {"instance_class": db.get("DBInstanceClass")}
         unread: list[tuple[str, str]] = []
-        if cluster_id and world.clusters_failed:
+        if cluster_id and listings.clusters_failed:
             # Role, cluster and cluster parameter group stay as the last sync saw them.
             role = parent = group = apply_status = ""
-            unread.append((CLUSTER_UNREAD, str(world.clusters_failed)))
+            unread.append((CLUSTER_UNREAD, str(listings.clusters_failed)))
             extra["instance_parameter_group"] = own_group.get("DBParameterGroupName")
-            params = _unknown(f"cluster {cluster_id}: {world.clusters_failed}")
+            params = _unknown(f"cluster {cluster_id}: {listings.clusters_failed}")
         elif cluster_id:
-            cluster = world.clusters.get(cluster_id)
-            member = world.members.get(ident, {})
+            cluster = listings.clusters.get(cluster_id)
+            member = listings.members.get(ident, {})
             role = ("writer" if member.get("IsClusterWriter") else "reader") if member else ""
             parent = cluster["DBClusterArn"] if cluster else ""
             group = cluster.get("DBClusterParameterGroup", "") if cluster else ""
@@ -165,7 +166,7 @@ class RegionReader:
             else:
                 params = _unknown(f"cluster {cluster_id} is not among the region's clusters")
         else:
-            role, parent = _replication(db, world)
+            role, parent = _replication(db, listings)
             group = own_group.get("DBParameterGroupName", "")
             apply_status = own_group.get("ParameterApplyStatus", "")
             if group:
@@ -180,7 +181,7 @@ class RegionReader:
             errors.append(("server_certificate", "the API returned no CertificateDetails"))
         ca = db.get("CACertificateIdentifier", "")
         pending_ca = (db.get("PendingModifiedValues") or {}).get("CACertificateIdentifier", "")
-        actions = world.pending_for(arn, errors)
+        actions = listings.pending_for(arn, errors)
         if pending_ca:
             actions += (m.ca_change(ca, pending_ca),)
         return InstanceFact(
@@ -210,7 +211,7 @@ class RegionReader:
             lookup_errors=tuple(errors),
         )
 
-    def _cluster(self, cluster: dict, world: _World) -> InstanceFact:
+    def _cluster(self, cluster: dict, listings: RegionListings) -> InstanceFact:
         members = cluster.get("DBClusterMembers") or []
         statuses = [s for s in (x.get("DBClusterParameterGroupStatus") for x in members) if s]
         # The cluster is only as applied as its least applied member.
@@ -226,7 +227,7 @@ class RegionReader:
         writer_id = next(
             (x["DBInstanceIdentifier"] for x in members if x.get("IsClusterWriter")), ""
         )
-        writer = world.instances.get(writer_id, {})
+        writer = listings.instances.get(writer_id, {})
         certified = cluster if cluster.get("CertificateDetails") else writer
         _, not_after, cert_source = m.server_certificate(certified)
         ca = (certified.get("CertificateDetails") or {}).get("CAIdentifier") or writer.get(
@@ -251,13 +252,13 @@ class RegionReader:
             server_cert_source=cert_source,
             publicly_accessible=cluster.get("PubliclyAccessible"),
             iam_auth_enabled=cluster.get("IAMDatabaseAuthenticationEnabled"),
-            pending_actions=world.pending_for(cluster["DBClusterArn"], errors),
+            pending_actions=listings.pending_for(cluster["DBClusterArn"], errors),
             tags=m.tags(cluster),
             details=m.details(certificate_from=writer_id if certified is writer else None),
             lookup_errors=tuple(errors),
         )
 
-    def _proxy(self, proxy: dict, world: _World) -> InstanceFact:
+    def _proxy(self, proxy: dict, listings: RegionListings) -> InstanceFact:
         name, arn = proxy["DBProxyName"], proxy["DBProxyArn"]
         errors = []
         targets = self._optional(
@@ -283,14 +284,14 @@ class RegionReader:
             proxy_require_tls=proxy.get("RequireTLS"),
             iam_auth_enabled=m.proxy_iam_auth(proxy),
             proxy_target_resource_ids=m.proxy_target_arns(
-                targets, world.instance_arns, world.cluster_arns
+                targets, listings.instance_arns, listings.cluster_arns
             ),
             tags=m.tags({"TagList": tag_list}),
             lookup_errors=tuple(errors),
         )
 
 
-class _World:
+class RegionListings:
     """The region's listings, indexed for the lookups facts need; a listing that failed is
     a _Failed, and what it would have given is unknown."""
 
@@ -322,18 +323,18 @@ class _World:
 
 
 def _family(resource: dict) -> str:
-    return family_of(resource.get("Engine", ""), resource.get("EngineVersion", ""))
+    return parameter_group_family(resource.get("Engine", ""), resource.get("EngineVersion", ""))
 
 
 def _unknown(reason: str) -> ParameterSet:
     return ParameterSet((), (("parameters", reason),))
 
 
-def _replication(db: dict, world: _World) -> tuple[str, str]:
+def _replication(db: dict, listings: RegionListings) -> tuple[str, str]:
     """(role, parent ARN) of a standalone instance: replicas point at their source."""
     source = db.get("ReadReplicaSourceDBInstanceIdentifier")
     if source:
-        return "replica", source if source.startswith("arn:") else world.instance_arns.get(
+        return "replica", source if source.startswith("arn:") else listings.instance_arns.get(
             source, ""
         )
     if db.get("ReadReplicaDBInstanceIdentifiers"):

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from inventory.facts import PendingActionFact, RegionInventory
 from inventory.models import CloudAccount, DBInstance, SyncRegion, SyncRun
-from inventory.services import write_region
+from inventory.region_writer import write_region
 from posture.services import evaluate_all
 from tests.posture.builders import NOW, clean_evidence
 from tests.posture.rows import CA, CA_2019, instance, instance_fact, observe, rst, sync

@@ -17,7 +17,8 @@ from demo.world import (
     expected_grades,
     server,
 )
-from posture.catalogue import CATALOGUE, ENTRIES, SEVERITIES
+from posture.catalogue import CATALOGUE, ENTRIES
+from posture.grades import SEVERITIES
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -7,10 +7,11 @@ from types import SimpleNamespace
 
 import pytest
 
+from common.engines import parameter_group_family as family_of
 from fleet import moto_rds
 from inventory.facts import SourceError
 from inventory.sources.aws import AwsSource
-from inventory.sources.aws_parameters import documented_default, family_of
+from inventory.sources.aws_parameters import documented_default
 from tests.inventory.aws_world import AURORA_VERSION, DEFAULT_ACCOUNT
 
 REGION = "us-east-1"

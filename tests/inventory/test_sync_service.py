@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 import pytest
 
 from common.as_code import EntryError
+from inventory.accounts_as_code import import_accounts
 from inventory.facts import (
     CAFact,
     InstanceFact,
@@ -27,7 +28,8 @@ from inventory.models import (
     SyncRun,
     TLSParameter,
 )
-from inventory.services import import_accounts, sync_account, write_region
+from inventory.region_writer import write_region
+from inventory.services import sync_account
 
 pytestmark = pytest.mark.django_db
 

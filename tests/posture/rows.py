@@ -1,4 +1,4 @@
-"""Real model rows for posture tests: inventory written by inventory.services.write_region,
+"""Real model rows for posture tests: inventory written by inventory.region_writer.write_region,
 observations as the checker stores them (Observation + TargetState)."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from checker.evidence import Evidence
 from checker.models import Observation, TargetState
 from inventory.facts import CAFact, InstanceFact, ParameterFact, RegionInventory
 from inventory.models import DBInstance
-from inventory.services import write_region
+from inventory.region_writer import write_region
 
 REGION = "us-east-1"
 CA = CAFact("rds-ca-rsa2048-g1", valid_till=datetime(2061, 5, 24, 22, 59, tzinfo=UTC))

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from common.engines import supports_tls13, version_tuple
 from posture.ciphers import weakening_tokens
-from posture.engines import parameter_group_family, supports_tls13, version_tuple
+from posture.providers.aws import parameter_group_family
 
 
 @pytest.mark.parametrize(

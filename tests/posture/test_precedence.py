@@ -1,11 +1,11 @@
-"""DESIGN.md "Evidence and precedence": running = fresh live, else API, else stale live;
+"""docs/design.md "Evidence and precedence": running = fresh live, else API, else stale live;
 after reboot = API; ApsaraDB enabled and enforced are never merged."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from posture.effective import View
+from posture.effective import EffectiveFacts as View
 from posture.facts import Policy
 from tests.posture.builders import NOW, aliyun_mysql, aws_mysql, checked, clean_evidence, param
 

@@ -1,4 +1,4 @@
-"""posture_report: the JSON schema of DESIGN.md, CSV, --account, and the --min-grade gate."""
+"""posture_report: the JSON schema of docs/design.md, CSV, --account, and the --min-grade gate."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from tests.posture.rows import instance, instance_fact, observe, rst, sync, tls_
 
 pytestmark = pytest.mark.django_db
 
-# The instance keys of DESIGN.md's report example, plus `unknown` (why a null is null).
+# The instance keys of docs/design.md's report example, plus `unknown` (why a null is null).
 DESIGN_ROW_KEYS = {
     "provider",
     "account",
@@ -42,7 +42,7 @@ DESIGN_ROW_KEYS = {
     "check_status",
     "findings",
 }
-# What the report adds to DESIGN.md's schema: why each null is null, ApsaraDB's two SSL facts.
+# What the report adds to docs/design.md's schema: why each null is null, ApsaraDB's two SSL facts.
 EXTRA_ROW_KEYS = {
     "unknown",
     "ssl_enabled",
@@ -106,7 +106,8 @@ def test_json_report_follows_the_documented_schema(fleet):
 
     legacy = rows["legacy-db"]
     assert legacy["grade"] == "C"
-    # Never checked: the API's facts alone never vouch for more than B (DESIGN.md).
+    # Never checked: the API's facts alone never vouch for more than B
+    # (docs/design.md "Finding catalogue").
     assert [f["id"] for f in legacy["findings"]] == [
         "transport.not_enforced",
         "evidence.incomplete",

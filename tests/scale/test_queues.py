@@ -7,8 +7,8 @@ from django.core.exceptions import ValidationError
 
 from common.as_code import EntryError
 from common.queues import check_now_queue, check_now_queues, zone_queue
+from inventory.accounts_as_code import import_accounts
 from inventory.models import CloudAccount
-from inventory.services import import_accounts
 
 
 @pytest.mark.parametrize(

@@ -5,16 +5,19 @@ import tomllib
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from checker.services import import_profiles
+from checker.profiles_as_code import import_profiles
 from common.as_code import EntryError
-from inventory.services import import_accounts
+from inventory.accounts_as_code import import_accounts
 
 
 class Command(BaseCommand):
     help = "Create or update accounts ([[account]]) and checker profiles ([[checker]])."
 
     def add_arguments(self, parser):
-        parser.add_argument("file", help="TOML file, see DESIGN.md 'Interfaces'")
+        parser.add_argument(
+            "file",
+            help="TOML file, see docs/design.md 'Interfaces that scripts and CI pipelines rely on'",
+        )
 
     def handle(self, *args, **options):
         path = options["file"]

@@ -6,7 +6,7 @@ run this command, then drop the old keys.
 
 from django.core.management.base import BaseCommand, CommandError
 
-from checker.services import rotate_stored_passwords
+from checker.password_rotation import rotate_stored_passwords
 
 
 class Command(BaseCommand):

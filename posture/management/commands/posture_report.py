@@ -4,7 +4,6 @@ from django.core.management.base import BaseCommand, CommandError
 
 from common.tabular import write_xlsx
 from inventory.models import ACTIVE, CloudAccount, DBInstance
-from posture.catalogue import GRADE_ORDER
 from posture.finding_report import (
     FINDING_COLUMNS,
     findings_csv_lines,
@@ -12,6 +11,7 @@ from posture.finding_report import (
     iter_finding_rows,
     open_findings,
 )
+from posture.grades import GRADE_ORDER
 from posture.report import (
     REPORT_COLUMNS,
     endpoints_below,
