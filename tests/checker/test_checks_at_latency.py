@@ -24,7 +24,7 @@ def test_many_checks_at_once_over_a_slow_link_keep_to_two_per_host(
     tls_fleet, settings, monkeypatch
 ):
     server = tls_fleet["enforced"]
-    monkeypatch.setenv("FLEET_CHECKER_PW_FAR", server.checker.password)
+    monkeypatch.setenv("TLSPOSTURE_CRED_FLEET_CHECKER_PW_FAR", server.checker.password)
     settings.TLSPOSTURE = {**settings.TLSPOSTURE, "WORKERS": 64, "PER_HOST_LIMIT": PER_HOST}
     account = CloudAccount.objects.create(
         name="far", provider="aws", ca_bundle=str(tls_fleet.bundle_path)
@@ -33,7 +33,7 @@ def test_many_checks_at_once_over_a_slow_link_keep_to_two_per_host(
         name="far",
         match="far/*",
         username=server.checker.username,
-        password_env="FLEET_CHECKER_PW_FAR",
+        password_env="TLSPOSTURE_CRED_FLEET_CHECKER_PW_FAR",
     )
     # Six hosts, each a loopback address of the proxy 50 ms away from the real server.
     routes = [Route(f"127.0.9.{n}", server.host, server.port) for n in range(1, HOSTS + 1)]
