@@ -15,7 +15,7 @@ from django.utils.crypto import constant_time_compare
 
 from api.models import ApiToken
 
-TOKEN_PREFIX = "tlsp_"
+TOKEN_PREFIX = "tlsp_"  # noqa: S105 - the visible start of every token, not a secret
 PREFIX_LENGTH = len(TOKEN_PREFIX) + 8
 # last_used_at is written at most this often per token: a busy script does not turn every
 # read into a write (SQLite takes its one write lock for each).

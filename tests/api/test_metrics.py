@@ -124,7 +124,7 @@ def test_the_world_as_metrics(client, world, metrics_token):
     }
     assert set(last_sync) == {("prod-aws", "us-east-1"), ("prod-aws", "eu-west-1")}
     # Labels are the documented ones; no secret (the credential variable names) anywhere.
-    for name, samples in metrics.items():
+    for samples in metrics.values():
         for sample in samples:
             assert set(sample.labels) <= {*ENDPOINT_LABELS, "grade", "version", "id", "severity"}
     assert "TLSPOSTURE_CRED" not in text and metrics_token not in text
