@@ -32,7 +32,8 @@ def filter_instances(params, base: QuerySet) -> Filtered:
     choices = filter_choices()
     for name in FLEET_VALUED:
         asked = params.get(name)
-        if asked and asked not in choices[name]:
+        # NUL is in no name: left out, the form refuses it as it refuses it everywhere.
+        if asked and "\x00" not in asked and asked not in choices[name]:
             choices[name] = [*choices[name], asked]
     filterset = InstanceFilterSet(params, choices=choices)
     errors = {name: [str(e) for e in errs] for name, errs in filterset.form.errors.items()}
@@ -43,7 +44,7 @@ def filter_instances(params, base: QuerySet) -> Filtered:
 class FilterParameter:
     name: str
     label: str
-    enum: tuple[str, ...] | None  # None: free text, or a value of the fleet
+    enum: tuple[str, ...] | None  # None: free text, or a value of the fleet; "" is "any"
     max_length: int | None
 
 
@@ -54,7 +55,8 @@ def filter_parameters() -> list[FilterParameter]:
     for name, field in form.fields.items():
         enum = None
         if isinstance(field, forms.ChoiceField) and name not in FLEET_VALUED:
-            enum = tuple(str(value) for value, _ in field.choices if value != "")
+            # "" is "any" (state: "current"), as the list page's form sends it.
+            enum = tuple(str(value) for value, _ in field.choices)
         max_length = getattr(field, "max_length", None)
         parameters.append(FilterParameter(name, str(field.label or name), enum, max_length))
     return parameters

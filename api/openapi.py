@@ -18,8 +18,10 @@ from posture.report import NEVER_CHECKED, ROW_KEYS
 FILTER_NAMES = tuple(p.name for p in filter_parameters())
 # Free text may hold anything the filter form takes; the form refuses NUL characters.
 _TEXT = r"^[^\u0000]*$"
-# key=value: a key with a visible character (the form strips white space around it).
-_TAG = r"^[\s\u001c-\u001f\u0085]*[^=\s\u0000-\u001f\u007f-\u009f][^=\u0000]*=[^\u0000]*$"
+# key=value: a key with a visible character (the form strips white space around it); empty
+# (or only white space) is no filter.
+_BLANK = r"[\s\u001c-\u001f\u0085]*"
+_TAG = rf"^{_BLANK}$|^{_BLANK}[^=\s\u0000-\u001f\u007f-\u009f][^=\u0000]*=[^\u0000]*$"
 _INT64 = 2**63 - 1
 
 

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from api.views import tokens, v1
 
@@ -12,6 +12,7 @@ urlpatterns = [
     path("v1/certificates", v1.certificates, name="certificates"),
     path("v1/runs/sync", v1.sync_runs, name="sync-runs"),
     path("v1/runs/check", v1.check_runs, name="check-runs"),
+    re_path(r"^v1/(?P<path>.*)$", v1.not_found),
     path("tokens/", tokens.token_list, name="tokens"),
     path("tokens/<int:pk>/revoke/", tokens.token_revoke, name="token-revoke"),
 ]

@@ -66,11 +66,18 @@ def _choice(request, name: str, choices) -> str | None:
     return value
 
 
+def _text(request, name: str) -> str | None:
+    value = request.GET.get(name)
+    if value is not None and "\x00" in value:
+        raise ApiError(400, "Invalid filters.", {name: ["Null characters are not allowed."]})
+    return value
+
+
 @api_view
 def sync_runs(request, visible):
     refuse_repeats(request.GET, ("account", "status"))
     runs = visible.sync_runs.select_related("account").prefetch_related("regions")
-    if account := request.GET.get("account"):
+    if account := _text(request, "account"):
         runs = runs.filter(account__name=account)
     if status := _choice(request, "status", SyncRun.Status.values):
         runs = runs.filter(status=status)
@@ -84,6 +91,12 @@ def check_runs(request, visible):
     if status := _choice(request, "status", CheckRun.Status.values):
         runs = runs.filter(status=status)
     return paginated(request, runs.order_by("-started_at", "-pk"), check_run_rows)
+
+
+@api_view
+def not_found(request, visible, path: str = ""):
+    """Anything else under /api/v1/ (an id that is not a number): a JSON 404."""
+    raise ApiError(404, "No such API URL; /api/v1/openapi.json lists them.")
 
 
 @api_view
