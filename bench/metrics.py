@@ -15,9 +15,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
-import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -27,6 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.export import _max_rss, run_child  # noqa: E402
 from bench.pages import bench_environment, setup_django  # noqa: E402
 
 TOKEN = "bench-metrics-token-0123456789abcdef"  # noqa: S105 - a throwaway database's token
@@ -65,19 +64,7 @@ def main() -> int:
 
 
 def _child(env: dict, arguments: list[str]) -> dict:
-    result = subprocess.run(
-        [sys.executable, __file__, *arguments],
-        env=env,
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return json.loads(result.stdout.strip().splitlines()[-1])
-
-
-def _max_rss() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: KiB
+    return run_child(__file__, env, arguments)
 
 
 def _get(client) -> tuple[int, int, int]:

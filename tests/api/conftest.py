@@ -3,36 +3,24 @@
 from __future__ import annotations
 
 import pytest
-from django.core.cache import cache
 
 from api.services import create_token
-from tests.dashboard.conftest import PASSWORD, add_sync_runs, build_world
+from tests.dashboard.conftest import (  # noqa: F401 - fixtures shared with the dashboard tests
+    PASSWORD,
+    add_sync_runs,
+    build_world,
+    empty_cache,
+    frozen,
+)
 
 METRICS_TOKEN = "metrics-token-for-tests-0123456789abcdef"
 
 
-@pytest.fixture(autouse=True)
-def empty_cache():
-    cache.clear()
-    yield
-    cache.clear()
-
-
 @pytest.fixture
-def world(db, frozen):
+def world(db, frozen):  # noqa: F811 - the imported fixture
     world = build_world()
     add_sync_runs(world)
     return world
-
-
-@pytest.fixture
-def frozen():
-    import time_machine
-
-    from tests.posture.builders import NOW
-
-    with time_machine.travel(NOW, tick=False):
-        yield NOW
 
 
 @pytest.fixture
