@@ -50,7 +50,8 @@ test-future: $(DEPS) system-deps
 
 # The demo needs MariaDB from Debian, not the browser or the clock the tests use.
 demo: $(DEPS)
-	@TLSPOSTURE_SKIP_CHROMIUM=1 TLSPOSTURE_SKIP_FAKETIME=1 scripts/ensure-system-deps.sh
+	@TLSPOSTURE_SKIP_CHROMIUM=1 TLSPOSTURE_SKIP_FAKETIME=1 TLSPOSTURE_SKIP_PROMETHEUS=1 \
+		scripts/ensure-system-deps.sh
 	$(BIN)/python -m demo $(DEMO_ARGS)
 
 bench: $(DEPS) system-deps

@@ -79,8 +79,13 @@ def main() -> int:
 
 
 def _child(env: dict, arguments: list[str]) -> dict:
+    return run_child(__file__, env, arguments)
+
+
+def run_child(script: str, env: dict, arguments: list[str]) -> dict:
+    """Run `script` with `arguments` in a fresh process; its last output line is JSON."""
     result = subprocess.run(
-        [sys.executable, __file__, *arguments],
+        [sys.executable, script, *arguments],
         env=env,
         cwd=ROOT,
         check=True,

@@ -19,11 +19,9 @@ from dataclasses import dataclass
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 
 from checker.secret import Login, Secret, SecretUnavailable
+from common import secret_box
 from common.credential_names import CredentialNameRefused, read_credential
 
 
@@ -34,31 +32,14 @@ class CredentialError(Exception):
 # -- stored passwords ---------------------------------------------------------------------
 
 
-def _keys() -> MultiFernet:
-    keys = settings.TLSPOSTURE.get("SECRET_KEYS") or []
-    if not keys:
-        raise ImproperlyConfigured(
-            "TLSPOSTURE_SECRET_KEYS is not set: stored checker passwords need a Fernet key "
-            "(generate one with `python -c 'from cryptography.fernet import Fernet; "
-            "print(Fernet.generate_key().decode())'`)"
-        )
-    try:
-        return MultiFernet([Fernet(key) for key in keys])
-    except ValueError:
-        raise ImproperlyConfigured(
-            "TLSPOSTURE_SECRET_KEYS holds a value that is not a Fernet key (32 url-safe "
-            "base64-encoded bytes)"
-        ) from None
-
-
 def encrypt_password(password: str) -> str:
-    return _keys().encrypt(password.encode()).decode()
+    return secret_box.encrypt(password)
 
 
 def decrypt_password(token: str) -> str:
     try:
-        return _keys().decrypt(token.encode()).decode()
-    except InvalidToken:
+        return secret_box.decrypt(token)
+    except secret_box.Undecryptable:
         raise CredentialError(
             "the stored password cannot be decrypted with TLSPOSTURE_SECRET_KEYS "
             "(was its key removed?); set the password again"
@@ -68,8 +49,8 @@ def decrypt_password(token: str) -> str:
 def rotate_token(token: str) -> str:
     """The same password encrypted with the newest key."""
     try:
-        return _keys().rotate(token.encode()).decode()
-    except InvalidToken:
+        return secret_box.rotate(token)
+    except secret_box.Undecryptable:
         raise CredentialError("no configured key decrypts this stored password") from None
 
 

@@ -318,6 +318,9 @@ def _evaluation(instances: list[DBInstance], rng: random.Random, now: datetime) 
                 transport_enforced_source="api:parameter-group" if checked else "",
                 tls_versions_configured=["TLSv1.2", "TLSv1.3"] if checked else None,
                 tls_versions_accepted=list(profile.accepted) if checked else None,
+                tls_versions_rejected=[v for v in PROTOCOL_VERSIONS if v not in profile.accepted]
+                if checked
+                else None,
                 lowest_tls_accepted=profile.accepted[0] if checked else "",
                 server_cert_not_after=not_after,
                 server_cert_source="live-wire" if not_after else "",

@@ -15,7 +15,9 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
+from common import secret_box
 from inventory.models import CloudAccount, Provider
+from notifications import channels
 from notifications.models import DigestSubscription
 from notifications.recipients import refused_addresses, what_owner_may_address
 
@@ -36,7 +38,24 @@ def _words(text: str) -> list[str]:
 
 class DigestSubscriptionForm(forms.ModelForm):
     recipients = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}), help_text="E-mail addresses, one per line."
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="E-mail addresses, one per line (none: only the chat or webhook target).",
+    )
+    channel = forms.ChoiceField(
+        label="Chat or webhook target",
+        required=False,
+        choices=[("", "none: e-mail only"), *channels.KINDS.items()],
+    )
+    # Write-only: a stored URL is never put back into the page (it holds the secret).
+    channel_url = forms.CharField(
+        label="Target URL",
+        required=False,
+        max_length=2000,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    clear_channel_url = forms.BooleanField(
+        label="Remove the chat or webhook target", required=False
     )
     providers = forms.MultipleChoiceField(
         choices=Provider.choices,
@@ -72,6 +91,7 @@ class DigestSubscriptionForm(forms.ModelForm):
         fields = [
             "name",
             "recipients",
+            "channel",
             "providers",
             "accounts",
             "regions",
@@ -84,6 +104,9 @@ class DigestSubscriptionForm(forms.ModelForm):
         ]
         labels = {"send_empty": "Send even when there is nothing to report"}
 
+    # The admin shows the target read-only: its URL is set on the owner's own page.
+    edits_channel = True
+
     def __init__(self, *args, owner=None, **kwargs):
         super().__init__(*args, **kwargs)
         # Whose rule the recipients follow (notifications/recipients.py): the user of the
@@ -91,6 +114,11 @@ class DigestSubscriptionForm(forms.ModelForm):
         self.owner = owner
         if owner is not None and not owner.is_staff:
             self.fields["recipients"].help_text += " " + what_owner_may_address(owner)
+        if not self.edits_channel:
+            for name in ("channel", "channel_url", "clear_channel_url"):
+                self.fields.pop(name, None)
+        else:
+            self._describe_channel_url(owner)
         # The stored shapes, written the way the text fields take them back.
         as_text = {
             "regions": lambda v: " ".join(v),
@@ -105,6 +133,20 @@ class DigestSubscriptionForm(forms.ModelForm):
                 self.initial[name] = render(value)
         self.initial.setdefault("time_zone", self.instance.time_zone)
 
+    def _describe_channel_url(self, owner) -> None:
+        url = self.fields["channel_url"]
+        if self.instance.has_channel:
+            url.help_text = (
+                f"Set — replace? A {self.instance.get_channel_display()} URL is stored "
+                "(encrypted, never shown again): leave this empty to keep it, or enter a new "
+                "one to replace it."
+            )
+        else:
+            del self.fields["clear_channel_url"]
+            url.help_text = "The URL holds a secret: it is stored encrypted and never shown again."
+        if owner is not None:
+            url.help_text += " " + channels.what_owner_may_target(owner)
+
     def clean_recipients(self) -> str:
         addresses, seen = [], set()
         for address in _words(self.cleaned_data["recipients"]):
@@ -115,8 +157,6 @@ class DigestSubscriptionForm(forms.ModelForm):
             if address.lower() not in seen:
                 seen.add(address.lower())
                 addresses.append(address)
-        if not addresses:
-            raise ValidationError("At least one address is needed.")
         return "\n".join(addresses)
 
     def clean(self):
@@ -130,7 +170,51 @@ class DigestSubscriptionForm(forms.ModelForm):
                     "recipients",
                     f"Not allowed: {', '.join(refused)}. {what_owner_may_address(owner)}",
                 )
+        has_channel = (
+            self._clean_channel(owner) if self.edits_channel else self.instance.has_channel
+        )
+        if "recipients" in cleaned and not recipients and not has_channel:
+            self.add_error("recipients", "Add an e-mail address or a chat or webhook target.")
         return cleaned
+
+    def _clean_channel(self, owner) -> bool:
+        """Check the target; remember a new URL to encrypt on save. Whether one remains."""
+        cleaned = self.cleaned_data
+        kind = cleaned.get("channel", "")
+        url = (cleaned.get("channel_url") or "").strip()
+        self._new_channel_url = None
+        if cleaned.get("clear_channel_url") or not kind:
+            if url:
+                self.add_error("channel_url", "Choose the kind of target for this URL.")
+            cleaned["channel"] = ""
+            return False
+        if not url:
+            if self.instance.has_channel and kind == self.instance.channel:
+                return True  # the stored URL stays
+            self.add_error("channel_url", "Enter the URL of the target.")
+            return False
+        problem = channels.url_problem(kind, url)
+        if problem:
+            self.add_error("channel_url", problem)
+            return False
+        if owner is not None and not channels.may_target(owner, kind, url):
+            self.add_error("channel_url", f"Not allowed. {channels.what_owner_may_target(owner)}")
+            return False
+        self._new_channel_url = url
+        return True
+
+    def save(self, commit=True):
+        subscription = super().save(commit=False)
+        if self.edits_channel:
+            new_url = getattr(self, "_new_channel_url", None)
+            if not subscription.channel:
+                subscription.channel_url_encrypted = ""
+            elif new_url:
+                subscription.channel_url_encrypted = secret_box.encrypt(new_url)
+        if commit:
+            subscription.save()
+            self.save_m2m()
+        return subscription
 
     def clean_regions(self) -> list[str]:
         regions = _words(self.cleaned_data["regions"])

@@ -17,7 +17,21 @@ class DigestSubscription(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="digest_subscriptions"
     )
     name = models.CharField(max_length=200)
-    recipients = models.TextField(help_text="E-mail addresses, one per line.")
+    recipients = models.TextField(blank=True, help_text="E-mail addresses, one per line.")
+    # A chat or webhook target besides (or instead of) e-mail: its kind, and its URL, which
+    # holds a secret: stored only encrypted (common/secret_box.py), never shown again
+    # (notifications/channels.py).
+    channel = models.CharField(
+        max_length=16,
+        blank=True,
+        choices=[
+            ("slack", "Slack"),
+            ("teams", "Microsoft Teams"),
+            ("webhook", "Webhook (JSON)"),
+            ("apprise", "Apprise URL"),
+        ],
+    )
+    channel_url_encrypted = models.TextField(blank=True, editable=False)
     providers = models.JSONField(default=list, blank=True, help_text="Empty: all providers.")
     accounts = models.ManyToManyField("inventory.CloudAccount", blank=True)
     regions = models.JSONField(default=list, blank=True)
@@ -67,6 +81,15 @@ class DigestSubscription(models.Model):
     def _recipient_set(self) -> frozenset[str]:
         return frozenset(a.lower() for a in self.recipient_list())
 
+    @property
+    def has_channel(self) -> bool:
+        return bool(self.channel and self.channel_url_encrypted)
+
+    @property
+    def channel_key(self) -> str:
+        """How the send log names the chat or webhook target (it never holds the URL)."""
+        return f"{self.channel}-target"
+
     def added_at(self, address: str) -> int:
         """The version that (last) added `address`; 1 for rows older than the record."""
         return int(self.recipients_added.get(address.strip().lower(), 1))
@@ -103,7 +126,8 @@ class DigestSendLog(models.Model):
     claimed_at = models.DateTimeField()
     sent_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
-    # {address: "sent" | "refused" | "failed"}; refused (5xx) addresses are not retried.
+    # {address or "<channel>-target": "sent" | "refused" | "failed"}; refused (5xx, or not
+    # allowed) ones are not retried.
     deliveries = models.JSONField(default=dict, blank=True)
 
     class Meta:

@@ -19,7 +19,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
+from common import secret_box
 from notifications import delivery
+from notifications.channels import channel_delivery
 from notifications.digest import Digest, build_digest
 from notifications.emails import digest_message
 from notifications.models import DigestSendLog, DigestSubscription
@@ -59,7 +61,7 @@ def send_due_digests(
         subscriptions = subscriptions.filter(pk=subscription_id)
     runs = []
     for subscription in subscriptions:
-        if not subscription.recipient_list():
+        if not subscription.recipient_list() and not subscription.has_channel:
             continue  # everyone unsubscribed or was removed: nothing to claim
         try:
             period = period_key(subscription.cadence, subscription.time_zone, now)
@@ -139,7 +141,14 @@ def _send(subscription: DigestSubscription, log: DigestSendLog, now: datetime) -
         )
         deliveries = []
         refusals = (delivery.Delivery(a, delivery.REFUSED, NOT_ALLOWED) for a in not_allowed)
-        for outcome in itertools.chain(refusals, delivery.deliver(messages)):
+        # The chat or webhook target, after the e-mails and only when it does not have
+        # this period's digest yet (notifications/channels.py).
+        chat = (
+            channel_delivery(subscription, digest, period=log.period)
+            for _ in range(1)
+            if subscription.has_channel and log.deliveries.get(subscription.channel_key) not in done
+        )
+        for outcome in itertools.chain(refusals, delivery.deliver(messages), chat):
             # Recorded at once: a sender dying mid-list must not resend to these.
             log.deliveries[outcome.address] = outcome.outcome
             log.save(update_fields=["deliveries"])
@@ -215,7 +224,7 @@ def unsubscribe(target: UnsubscribeTarget) -> tuple[Unsubscribed, str | None]:
             return state, None
         remaining = [a for a in subscription.recipient_list() if a != address]
         subscription.recipients = "\n".join(remaining)
-        subscription.active = subscription.active and bool(remaining)
+        subscription.active = subscription.active and (bool(remaining) or subscription.has_channel)
         subscription.save(update_fields=["recipients", "active"])
     logger.info("digest %s: one recipient unsubscribed", target.subscription_id)
     return Unsubscribed.REMOVED, address
@@ -230,3 +239,22 @@ def save_subscription(form, owner=None) -> DigestSubscription:
 
 def delete_subscription(subscription: DigestSubscription) -> None:
     subscription.delete()
+
+
+def rotate_channel_urls() -> tuple[list[str], list[str]]:
+    """Re-encrypt every stored chat or webhook URL with the newest key.
+
+    Returns (rotated subscription names, names whose URL no key decrypts)."""
+    rotated, undecryptable = [], []
+    with transaction.atomic():
+        stored = DigestSubscription.objects.exclude(channel_url_encrypted="")
+        for subscription in stored.select_for_update():
+            try:
+                token = secret_box.rotate(subscription.channel_url_encrypted)
+            except secret_box.Undecryptable:
+                undecryptable.append(subscription.name)
+                continue
+            subscription.channel_url_encrypted = token
+            subscription.save(update_fields=["channel_url_encrypted"])
+            rotated.append(subscription.name)
+    return rotated, undecryptable

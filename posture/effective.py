@@ -313,6 +313,13 @@ class EffectiveFacts:
         return [version for version, verdict in pairs if verdict.state == ACCEPTED]
 
     @cached_property
+    def tls_versions_rejected(self) -> list[str] | None:
+        """Versions a handshake was refused on; None when no version was learned at all."""
+        if self.tls_versions_accepted is None:
+            return None
+        return [v for v in PROTOCOL_VERSIONS if self.protocol(v).state == REJECTED]
+
+    @cached_property
     def supports_tls13(self) -> bool | None:
         session_vars = self.session.variables if self.session_ok else {}
         return engines.supports_tls13(

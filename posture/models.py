@@ -64,6 +64,9 @@ class InstancePosture(models.Model):
     transport_enforced_source = models.CharField(max_length=64, blank=True)
     tls_versions_configured = models.JSONField(null=True, blank=True)
     tls_versions_accepted = models.JSONField(null=True, blank=True)
+    # Refused by a handshake (tlsposture_tls_version_accepted 0); a version in neither list
+    # is unknown. Null: not evaluated since this was recorded, or nothing was learned.
+    tls_versions_rejected = models.JSONField(null=True, blank=True)
     lowest_tls_accepted = models.CharField(max_length=16, blank=True, db_index=True)
     server_cert_not_after = models.DateTimeField(null=True, blank=True, db_index=True)
     server_cert_source = models.CharField(max_length=64, blank=True)

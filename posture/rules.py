@@ -46,6 +46,8 @@ class Summary:
     transport_enforced_source: str = ""
     tls_versions_configured: list[str] | None = None
     tls_versions_accepted: list[str] | None = None
+    # Versions a handshake showed refused; a version in neither list was not learned.
+    tls_versions_rejected: list[str] | None = None
     lowest_tls_accepted: str | None = None
     server_cert_not_after: datetime | None = None
     server_cert_source: str = ""
@@ -175,6 +177,7 @@ def summarise(effective: EffectiveFacts) -> Summary:
         transport_enforced_source=enforced.source if enforced.known else "",
         tls_versions_configured=list(configured.value) if configured.known else None,
         tls_versions_accepted=accepted,
+        tls_versions_rejected=effective.tls_versions_rejected,
         lowest_tls_accepted=lowest_tls_version(accepted),
         server_cert_not_after=not_after.value,
         server_cert_source=not_after.source if not_after.known else "",

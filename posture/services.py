@@ -39,6 +39,7 @@ _POSTURE_FIELDS = (
     "transport_enforced_source",
     "tls_versions_configured",
     "tls_versions_accepted",
+    "tls_versions_rejected",
     "lowest_tls_accepted",
     "server_cert_not_after",
     "server_cert_source",
@@ -239,6 +240,7 @@ def _fill_posture(posture: InstancePosture, evaluation: Evaluation, now, facts) 
     posture.transport_enforced_source = summary.transport_enforced_source
     posture.tls_versions_configured = summary.tls_versions_configured
     posture.tls_versions_accepted = summary.tls_versions_accepted
+    posture.tls_versions_rejected = summary.tls_versions_rejected
     posture.lowest_tls_accepted = summary.lowest_tls_accepted or ""
     posture.server_cert_not_after = summary.server_cert_not_after
     posture.server_cert_source = summary.server_cert_source

@@ -3,6 +3,7 @@
 #   mariadb-server  real MariaDB servers for the test fleet and the demo
 #   chromium        headless browser tests (chromium-driver comes along for Selenium users)
 #   faketime        libfaketime, which moves the clock for `make test-future`
+#   prometheus      a real Prometheus (and promtool) for the metrics and alert-rule tests
 set -euo pipefail
 
 missing=()
@@ -17,6 +18,11 @@ if [ "${TLSPOSTURE_SKIP_CHROMIUM:-0}" != 1 ] && ! command -v chromium >/dev/null
 fi
 if [ "${TLSPOSTURE_SKIP_FAKETIME:-0}" != 1 ] && ! command -v faketime >/dev/null; then
   missing+=(faketime)
+fi
+
+if [ "${TLSPOSTURE_SKIP_PROMETHEUS:-0}" != 1 ] \
+  && { ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null; }; then
+  missing+=(prometheus)
 fi
 
 if [ ${#missing[@]} -eq 0 ]; then

@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "posture",
     "notifications",
     "dashboard",
+    # /metrics and the read-only JSON API: the top layer, beside the dashboard.
+    "api",
     # The project package: run_scheduler and the schedule span every app above.
     "tlsposture",
 ]
@@ -267,6 +269,13 @@ TLSPOSTURE = {
     # Where non-staff users may send digests besides their own address
     # (notifications/recipients.py).
     "DIGEST_ALLOWED_DOMAINS": env_list("TLSPOSTURE_DIGEST_ALLOWED_DOMAINS"),
+    # Chat and webhook targets of digests that non-staff users may choose: URL prefixes
+    # (notifications/channels.py). Empty: only staff add such targets.
+    "DIGEST_ALLOWED_WEBHOOKS": env_list("TLSPOSTURE_DIGEST_ALLOWED_WEBHOOKS"),
+    # Seconds a chat or webhook target has to answer a digest (connect, then read).
+    "WEBHOOK_TIMEOUT": env_float("TLSPOSTURE_WEBHOOK_TIMEOUT", 10.0),
+    # Bearer token Prometheus scrapes /metrics with; empty: /metrics answers 404.
+    "METRICS_TOKEN": env_str("TLSPOSTURE_METRICS_TOKEN"),
     # Cloud API clients of both providers (inventory sync): attempts per call including
     # retries, and socket timeouts.
     "CLOUD_API_ATTEMPTS": env_int("TLSPOSTURE_CLOUD_API_ATTEMPTS", 5),
@@ -291,7 +300,10 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "discard": {"class": "logging.NullHandler"},
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         # botocore logs request bodies at DEBUG; never let credentials reach a log line.
@@ -299,5 +311,8 @@ LOGGING = {
         "urllib3": {"level": "WARNING"},
         # Its start-up banner in every command's output; failures and lockouts still log.
         "axes.apps": {"level": "WARNING"},
+        # Apprise puts webhook URLs, which hold their secret, into its log lines and errors:
+        # nothing of it reaches a log; notifications/channels.py records a redacted reason.
+        "apprise": {"handlers": ["discard"], "propagate": False, "level": "WARNING"},
     },
 }

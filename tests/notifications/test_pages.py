@@ -88,7 +88,7 @@ def test_create_parses_and_normalises_the_text_fields(logged_in, owner):
     ("field", "value", "error"),
     [
         ("recipients", "ops@example.com\r\nnot-an-address", "“not-an-address” is not an e-mail"),
-        ("recipients", "  ", "This field is required."),
+        ("recipients", "  ", "Add an e-mail address or a chat or webhook target."),
         ("thresholds_days", "90, 0", "“0” is not a whole number of days"),
         ("thresholds_days", "thirty", "“thirty” is not a whole number of days"),
         ("thresholds_days", "-7", "“-7” is not a whole number of days"),

@@ -1,4 +1,5 @@
-"""`manage.py rotate_checker_secrets`: re-encrypt stored checker passwords with the newest key.
+"""`manage.py rotate_checker_secrets`: re-encrypt stored checker passwords with the newest key
+(`rotate_secrets` does this and re-encrypts digest webhook URLs too).
 
 Rotation: put the new key first in TLSPOSTURE_SECRET_KEYS (keep the old ones after it),
 run this command, then drop the old keys.
