@@ -158,6 +158,15 @@ def group_replication_statements(effective: EffectiveFacts, _evidence: dict) -> 
     )
 
 
+def group_replication_ssl_mode(effective: EffectiveFacts, _evidence: dict) -> str:
+    # REQUIRED encrypts; VERIFY_IDENTITY also checks the peers' certificates and names.
+    return (
+        "STOP GROUP_REPLICATION; SET PERSIST group_replication_ssl_mode='REQUIRED'; "
+        "START GROUP_REPLICATION; -- on every member (VERIFY_IDENTITY once their certificates "
+        "name them)"
+    )
+
+
 # ---- configuration ------------------------------------------------------------------------
 
 

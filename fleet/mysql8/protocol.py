@@ -220,10 +220,7 @@ def text_row(values) -> bytes:
         if value is None:
             out += b"\xfb"
         else:
-            if isinstance(value, float):
-                text = f"{value:.3f}"
-            else:
-                text = str(value)
+            text = f"{value:.3f}" if isinstance(value, float) else str(value)
             out += lenenc_str(text.encode())
     return out
 

@@ -1,0 +1,198 @@
+"""The MySQL 8 persona as a MySQL client sees it: greeting, TLS, logins, errors, result shapes."""
+
+from __future__ import annotations
+
+import socket
+import ssl
+
+import pymysql
+import pytest
+from pymysql.constants import FIELD_TYPE
+
+from checker import mysql_wire
+from checker.deadline import Deadline
+from fleet.scenarios import endpoint_name
+
+
+def _context(mysql8_fleet, scenario=None) -> ssl.SSLContext:
+    context = ssl.create_default_context(cafile=str(mysql8_fleet.bundle_path))
+    context.check_hostname = False
+    return context
+
+
+def _connect(mysql8_fleet, scenario, user="checker", **kwargs):
+    server = mysql8_fleet[scenario]
+    credentials = getattr(server, user)
+    options = {"ssl": _context(mysql8_fleet)} if "ssl_disabled" not in kwargs else {}
+    return pymysql.connect(
+        host=server.host,
+        port=server.port,
+        user=credentials.username,
+        password=credentials.password,
+        connect_timeout=5,
+        **options,
+        **kwargs,
+    )
+
+
+def _greeting(server):
+    with socket.create_connection((server.host, server.port), timeout=5) as sock:
+        return mysql_wire.read_greeting(sock, Deadline(10), 5)
+
+
+@pytest.mark.parametrize(
+    ("scenario", "version"), [("mysql80_enforced", "8.0.39"), ("mysql84_enforced", "8.4.3")]
+)
+def test_greeting_is_mysql_with_tls_offered(mysql8_fleet, scenario, version):
+    greeting = _greeting(mysql8_fleet[scenario])
+    assert greeting.server_version == version and greeting.flavour == "mysql"
+    assert greeting.tls_offered
+    # MySQL 8's flags: protocol 4.1, secure connection, plugin auth, deprecate EOF.
+    for flag in (0x200, 0x8000, 0x80000, 0x1000000):
+        assert greeting.capabilities & flag
+
+
+def test_caching_sha2_full_then_fast_authentication_over_tls(mysql8_fleet):
+    # The first login of an account is a full authentication (password inside TLS); the
+    # second takes the fast path from the server's cache. Both end logged in over TLS.
+    for _ in range(2):
+        with (
+            _connect(mysql8_fleet, "mysql84_enforced", user="app_ssl") as conn,
+            conn.cursor() as cur,
+        ):
+            cur.execute("SHOW SESSION STATUS LIKE 'Ssl_version'")
+            assert cur.fetchall() == (("Ssl_version", "TLSv1.3"),)
+
+
+def test_a_wrong_password_is_refused_with_1045(mysql8_fleet):
+    server = mysql8_fleet["mysql80_enforced"]
+    with pytest.raises(pymysql.err.OperationalError) as refused:
+        pymysql.connect(
+            host=server.host, port=server.port, user="app_ssl", password="wrong",
+            ssl=_context(mysql8_fleet), connect_timeout=5,
+        )  # fmt: skip
+    assert refused.value.args[0] == 1045
+
+
+def test_plaintext_login_is_refused_with_3159_when_secure_transport_is_required(mysql8_fleet):
+    with pytest.raises(pymysql.err.OperationalError) as refused:
+        _connect(mysql8_fleet, "mysql80_enforced", user="canary", ssl_disabled=True)
+    assert refused.value.args[0] == 3159
+    assert "require_secure_transport=ON" in refused.value.args[1]
+
+
+def test_native_password_on_80_and_plaintext_login_where_not_required(mysql8_fleet):
+    # mysql80_legacy does not require secure transport: the canary (mysql_native_password)
+    # gets in without TLS, as on a real 8.0.
+    conn = _connect(mysql8_fleet, "mysql80_legacy", user="canary", ssl_disabled=True)
+    with conn, conn.cursor() as cur:
+        cur.execute("SHOW SESSION STATUS LIKE 'Ssl_version'")
+        assert cur.fetchall() == (("Ssl_version", ""),)
+
+
+def test_show_variables_shapes_and_84_removed_variables(mysql8_fleet):
+    names = ("have_ssl", "have_openssl", "tls_version", "version", "require_secure_transport")
+    marks = ", ".join(["%s"] * len(names))
+    sql = f"SHOW GLOBAL VARIABLES WHERE Variable_name IN ({marks})"
+    with _connect(mysql8_fleet, "mysql80_enforced") as conn, conn.cursor() as cur:
+        cur.execute(sql, names)
+        assert [d[0] for d in cur.description] == ["Variable_name", "Value"]
+        assert dict(cur.fetchall()) == {
+            "have_openssl": "YES",
+            "have_ssl": "YES",
+            "require_secure_transport": "ON",
+            "tls_version": "TLSv1.2,TLSv1.3",
+            "version": "8.0.39",
+        }
+    with _connect(mysql8_fleet, "mysql84_enforced") as conn, conn.cursor() as cur:
+        cur.execute(sql, names)
+        found = dict(cur.fetchall())
+        assert "have_ssl" not in found and "have_openssl" not in found
+        assert found["version"] == "8.4.3"
+        with pytest.raises(pymysql.err.OperationalError) as unknown:
+            cur.execute("SELECT @@have_ssl")
+        assert unknown.value.args == (1193, "Unknown system variable 'have_ssl'")
+        with pytest.raises(pymysql.err.ProgrammingError) as removed:
+            cur.execute("SHOW SLAVE STATUS")
+        assert removed.value.args[0] == 1064
+
+
+def test_replication_configuration_columns_types_and_nulls(mysql8_fleet):
+    sql = (
+        "SELECT CHANNEL_NAME, HOST, PORT, SSL_ALLOWED, SSL_VERIFY_SERVER_CERTIFICATE, "
+        "TLS_VERSION, TLS_CIPHERSUITES FROM performance_schema.replication_connection_configuration"
+    )
+    with _connect(mysql8_fleet, "mysql80_replica_unverified") as conn, conn.cursor() as cur:
+        cur.execute(sql)
+        row = cur.fetchone()
+        types = {d[0]: d[1] for d in cur.description}
+    assert row == (
+        "orders",
+        endpoint_name("mysql80_enforced"),
+        3306,
+        "YES",
+        "NO",
+        "TLSv1.1,TLSv1.2",
+        None,
+    )
+    assert types["PORT"] == FIELD_TYPE.LONG and types["SSL_ALLOWED"] == FIELD_TYPE.STRING
+    assert types["TLS_CIPHERSUITES"] == FIELD_TYPE.BLOB  # text, NULL when not set
+    with _connect(mysql8_fleet, "mysql80_replica_ccm8") as conn, conn.cursor() as cur:
+        cur.execute(sql)
+        assert cur.fetchone()[5:] == ("TLSv1.3", "TLS_AES_128_CCM_8_SHA256")
+
+
+def test_errors_where_mysql_gives_them(mysql8_fleet):
+    with _connect(mysql8_fleet, "mysql80_enforced", user="app_ssl") as conn, conn.cursor() as cur:
+        with pytest.raises(pymysql.err.OperationalError) as denied:
+            cur.execute("SELECT user, host FROM mysql.user")
+        assert denied.value.args[0] == 1142
+        assert "SELECT command denied to user 'app_ssl'" in denied.value.args[1]
+        with pytest.raises(pymysql.err.OperationalError) as privilege:
+            cur.execute("SHOW REPLICA STATUS")
+        assert privilege.value.args[0] == 1227
+        with pytest.raises(pymysql.err.OperationalError) as set_global:
+            cur.execute("SET GLOBAL require_secure_transport = OFF")
+        assert set_global.value.args[0] == 1227
+        with pytest.raises(pymysql.err.ProgrammingError) as missing:
+            cur.execute("SELECT * FROM mysql.global_priv")
+        assert missing.value.args[0] == 1146
+        with pytest.raises(pymysql.err.ProgrammingError) as mariadb_only:
+            cur.execute("SHOW ALL SLAVES STATUS")
+        assert mariadb_only.value.args[0] == 1064
+
+
+def test_threads_join_status_by_thread_shows_each_clients_tls(mysql8_fleet):
+    sql = (
+        "SELECT t.PROCESSLIST_USER, t.PROCESSLIST_HOST, t.CONNECTION_TYPE, "
+        "v.VARIABLE_VALUE AS tls_version, c.VARIABLE_VALUE AS tls_cipher "
+        "FROM performance_schema.threads t "
+        "LEFT JOIN performance_schema.status_by_thread v "
+        "ON v.THREAD_ID = t.THREAD_ID AND v.VARIABLE_NAME = 'Ssl_version' "
+        "LEFT JOIN performance_schema.status_by_thread c "
+        "ON c.THREAD_ID = t.THREAD_ID AND c.VARIABLE_NAME = 'Ssl_cipher' "
+        "WHERE t.TYPE = 'FOREGROUND' AND t.PROCESSLIST_USER IS NOT NULL "
+        "ORDER BY t.THREAD_ID"
+    )
+    conn = _connect(mysql8_fleet, "mysql84_enforced")
+    with conn, conn.cursor(pymysql.cursors.DictCursor) as cur:
+        cur.execute(sql)
+        rows = cur.fetchall()
+    assert [r["PROCESSLIST_USER"] for r in rows] == ["app", "reporting", "tlsposture"]
+    app, reporting, own = rows
+    assert (app["CONNECTION_TYPE"], app["tls_version"]) == ("SSL/TLS", "TLSv1.3")
+    assert (reporting["CONNECTION_TYPE"], reporting["tls_version"]) == ("TCP/IP", "")
+    assert own["tls_version"] == "TLSv1.3" and own["tls_cipher"].startswith("TLS_")
+
+
+def test_tls_13_suites_are_what_the_persona_is_configured_with(mysql8_fleet):
+    server = mysql8_fleet["mysql80_tls13_ccm8"]
+    context = _context(mysql8_fleet)
+    # An ordinary client (OpenSSL's default TLS 1.3 suites, no CCM_8) gets no handshake.
+    with pytest.raises(pymysql.err.OperationalError):
+        pymysql.connect(
+            host=server.host, port=server.port, user="app_ssl", password="x",
+            ssl=context, connect_timeout=5,
+        )  # fmt: skip
+    greeting = _greeting(server)
+    assert greeting.tls_offered
