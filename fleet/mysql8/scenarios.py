@@ -103,6 +103,19 @@ def mysql80_replica_unverified(anchors, name):
 
 
 @persona
+def mysql80_old_replica_plain(anchors, name):
+    """8.0.21 (before CHANGE REPLICATION SOURCE TO) with a channel set by
+    CHANGE MASTER TO MASTER_SSL=0: replication.unencrypted, fixed with CHANGE MASTER TO."""
+    return PersonaSpec(
+        "mysql80_old_replica_plain",
+        version="8.0.21",
+        certificate=_leaf(anchors, name),
+        require_secure_transport=True,
+        channels=(Channel("", endpoint_name("mysql80_enforced"), ssl=False),),
+    )
+
+
+@persona
 def mysql80_replica_ccm8(anchors, name):
     """A verified channel restricted to TLS 1.3 and TLS_AES_128_CCM_8_SHA256
     (SOURCE_TLS_VERSION='TLSv1.3', SOURCE_TLS_CIPHERSUITES='TLS_AES_128_CCM_8_SHA256',

@@ -231,6 +231,8 @@ class Answerer:
     def _show_replica(self, keyword: str) -> Result:
         if keyword == "slave" and self.world.is_84:
             raise syntax_error("SLAVE STATUS")  # removed in 8.4
+        if keyword == "replica" and self.world.version_tuple < (8, 0, 22):
+            raise syntax_error("REPLICA STATUS")  # came with 8.0.22
         if not self._has_privilege("REPLICATION CLIENT", "SUPER"):
             raise privilege_needed("SUPER, REPLICATION CLIENT")
         return replica_status(self.world, legacy_names=keyword == "slave")
