@@ -57,6 +57,8 @@ class PersonaSpec:
     extra_variables: tuple[tuple[str, str], ...] = ()
     ssl_ca: str = "ca.pem"
     ssl_cert: str = "server-cert.pem"
+    # OpenSSL's security level 0 (RSA-1024 keys, SHA-1 signatures), as on a legacy server.
+    permissive_openssl: bool = False
     # Kept for Fleet's interface (MariaDB-only options).
     init_statements: tuple[str, ...] = field(default=(), repr=False)
 
@@ -134,6 +136,7 @@ class PersonaProcess:
             group_members=[dict(m) for m in spec.group_members],
             client_threads=list(spec.client_threads),
             extra_variables=dict(spec.extra_variables),
+            permissive_openssl=spec.permissive_openssl,
         )
 
     def launch(self) -> None:

@@ -53,7 +53,7 @@ def tls_context(world: World, cert: Path, key: Path) -> ssl.SSLContext:
     context.maximum_version = max(versions)
     legacy = min(versions) < ssl.TLSVersion.TLSv1_2
     ciphers = world.effective_ssl_cipher
-    if legacy and "@SECLEVEL" not in ciphers:
+    if (legacy or world.permissive_openssl) and "@SECLEVEL" not in ciphers:
         ciphers += ":@SECLEVEL=0"  # OpenSSL 3 refuses TLS 1.0/1.1 at the default level
     context.set_ciphers(ciphers)
     context.load_cert_chain(cert, key)

@@ -107,6 +107,7 @@ class World:
     group_members: list[dict] = field(default_factory=list)
     client_threads: list[ClientThread] = field(default_factory=list)
     extra_variables: dict[str, str] = field(default_factory=dict)
+    permissive_openssl: bool = False  # OpenSSL security level 0 for the server's context
     # Filled by the server process from its certificate.
     cert_not_before: str = ""
     cert_not_after: str = ""
