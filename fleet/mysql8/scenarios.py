@@ -79,6 +79,11 @@ def mysql80_legacy(anchors, name):
         certificate=_leaf(anchors, name),
         tls_version="TLSv1,TLSv1.1,TLSv1.2",
         ssl_cipher="ALL:@SECLEVEL=0",
+        client_threads=(
+            ClientThread("batch", "10.0.3.7", "TLSv1", "ECDHE-RSA-AES128-SHA", db="orders"),
+            ClientThread("legacy_app", "10.0.3.9", "", "", db="orders"),
+            ClientThread("app", "10.0.1.15", "TLSv1.2", "ECDHE-RSA-AES128-GCM-SHA256"),
+        ),
     )
 
 

@@ -71,12 +71,20 @@ class PersonaServer(socketserver.ThreadingTCPServer):
         self.ids_lock = threading.Lock()
         # caching_sha2_password's cache: accounts whose full authentication succeeded.
         self.sha2_cache: set[str] = set()
+        # Global counters as SHOW GLOBAL STATUS has them (Connections, Ssl_accepts,
+        # Ssl_finished_accepts): every connection and TLS handshake this process served.
+        self.counters = {"Connections": 0, "Ssl_accepts": 0, "Ssl_finished_accepts": 0}
         self.rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         super().__init__(address, Handler)
 
     def next_id(self) -> int:
         with self.ids_lock:
+            self.counters["Connections"] += 1
             return next(self.ids)
+
+    def count(self, name: str) -> None:
+        with self.ids_lock:
+            self.counters[name] += 1
 
 
 class Handler(socketserver.BaseRequestHandler):
@@ -114,7 +122,9 @@ class Handler(socketserver.BaseRequestHandler):
         if capabilities & p.CLIENT_SSL and len(response) == 32:
             if self.server.context is None:
                 return
+            self.server.count("Ssl_accepts")
             sock = self.server.context.wrap_socket(sock, server_side=True)
+            self.server.count("Ssl_finished_accepts")
             sequence = packets.sequence
             packets = p.Packets(sock)
             packets.sequence = sequence
@@ -225,6 +235,8 @@ class Handler(socketserver.BaseRequestHandler):
             "Current_tls_cert": world.ssl_cert if has_tls else "",
             "Current_tls_key": "server-key.pem" if has_tls else "",
             "Uptime": "3600",
+            "Threads_connected": str(len(world.client_threads) + 1),
+            **{name: str(value) for name, value in self.server.counters.items()},
         }
 
     # -- command phase ------------------------------------------------------------------

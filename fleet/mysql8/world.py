@@ -170,6 +170,7 @@ class World:
             "tls_certificates_enforced_validation": "OFF",
             "default_authentication_plugin": "caching_sha2_password",
             "authentication_policy": "*,,",
+            "performance_schema": "ON",
             "port": "3306",
             "server_id": "1",
             "version_compile_os": "Linux",

@@ -196,3 +196,33 @@ def test_tls_13_suites_are_what_the_persona_is_configured_with(mysql8_fleet):
         )  # fmt: skip
     greeting = _greeting(server)
     assert greeting.tls_offered
+
+
+def test_global_counters_for_connections_without_performance_schema(mysql8_fleet):
+    sql = (
+        "SHOW GLOBAL STATUS WHERE Variable_name IN "
+        "('Connections', 'Ssl_accepts', 'Ssl_finished_accepts')"
+    )
+
+    def counters():
+        with _connect(mysql8_fleet, "mysql80_legacy") as conn, conn.cursor() as cur:
+            cur.execute(sql)
+            return {name: int(value) for name, value in cur.fetchall()}
+
+    before = counters()
+    plain = _connect(mysql8_fleet, "mysql80_legacy", user="app_plain", ssl_disabled=True)
+    plain.close()
+    after = counters()
+    # Between the two readings: the plaintext client and the second reading itself (TLS).
+    assert after["Connections"] - before["Connections"] == 2
+    assert after["Ssl_finished_accepts"] - before["Ssl_finished_accepts"] == 1
+    with _connect(mysql8_fleet, "mysql80_legacy") as conn, conn.cursor() as cur:
+        cur.execute("SHOW GLOBAL VARIABLES LIKE 'performance_schema'")
+        assert cur.fetchall() == (("performance_schema", "ON"),)
+        cur.execute(
+            "SELECT t.PROCESSLIST_USER, s.VARIABLE_VALUE FROM performance_schema.threads t "
+            "JOIN performance_schema.status_by_thread s USING (THREAD_ID) "
+            "WHERE s.VARIABLE_NAME = 'Ssl_version' AND t.PROCESSLIST_ID <> CONNECTION_ID() "
+            "AND t.TYPE = 'FOREGROUND' ORDER BY 1"
+        )
+        assert cur.fetchall() == (("app", "TLSv1.2"), ("batch", "TLSv1"), ("legacy_app", ""))
