@@ -121,6 +121,42 @@ def mysql80_old_replica_plain(anchors, name):
 
 
 @persona
+def mysql80_old_replica_tls(anchors, name):
+    """8.0.18: replication_connection_configuration has no TLS_CIPHERSUITES yet (1054); a
+    channel with SSL on, verified, and the client library's default versions, which before
+    8.0.28 still include TLS 1.0/1.1: replication.legacy_tls."""
+    return PersonaSpec(
+        "mysql80_old_replica_tls",
+        version="8.0.18",
+        certificate=_leaf(anchors, name),
+        require_secure_transport=True,
+        channels=(
+            Channel(
+                "",
+                endpoint_name("mysql80_enforced"),
+                ssl=True,
+                verify_server_cert=True,
+                ssl_ca="/etc/mysql/source-ca.pem",
+            ),
+        ),
+    )
+
+
+@persona
+def mysql80_checker_without_grants(anchors, name):
+    """The checker account has no PROCESS, REPLICATION CLIENT or SELECT grants: mysql.user and
+    the performance_schema tables answer 1142, and what they hold stays unknown."""
+    return PersonaSpec(
+        "mysql80_checker_without_grants",
+        certificate=_leaf(anchors, name),
+        require_secure_transport=True,
+        checker_privileges=(),
+        checker_selects=(),
+        channels=(Channel("hidden", endpoint_name("mysql80_enforced"), ssl=False),),
+    )
+
+
+@persona
 def mysql80_replica_ccm8(anchors, name):
     """A verified channel restricted to TLS 1.3 and TLS_AES_128_CCM_8_SHA256
     (SOURCE_TLS_VERSION='TLSv1.3', SOURCE_TLS_CIPHERSUITES='TLS_AES_128_CCM_8_SHA256',

@@ -110,10 +110,14 @@ class Catalogue:
             "performance_schema.session_status": sorted(status.items()),
         }
         for name, columns in tables.TABLES.items():
-            definition = ", ".join(f'"{c.name}" {_sqlite_type(c.type)}' for c in columns)
+            kept = tables.columns_of(name, world.version_tuple)
+            definition = ", ".join(
+                f'"{columns[i].name}" {_sqlite_type(columns[i].type)}' for i in kept
+            )
             self.db.execute(f"CREATE TABLE {name} ({definition})")
-            marks = ", ".join("?" * len(columns))
-            self.db.executemany(f"INSERT INTO {name} VALUES ({marks})", data[name])  # noqa: S608
+            marks = ", ".join("?" * len(kept))
+            rows = [tuple(row[i] for i in kept) for row in data[name]]
+            self.db.executemany(f"INSERT INTO {name} VALUES ({marks})", rows)  # noqa: S608
 
     def query(self, sql: str, referenced: list[str]) -> Result:
         try:

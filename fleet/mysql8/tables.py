@@ -86,6 +86,21 @@ TABLES: dict[str, tuple[Column, ...]] = {
         "VARIABLE_NAME varchar(64); VARIABLE_VALUE varchar(1024) NULL"
     ),
 }
+# Columns a version before the given one does not have (TLS_CIPHERSUITES: WL#13392, 8.0.19).
+SINCE = {
+    ("performance_schema.replication_connection_configuration", "TLS_CIPHERSUITES"): (8, 0, 19)
+}
+
+
+def columns_of(table: str, version: tuple[int, ...]) -> list[int]:
+    """Indexes of the columns `table` has in `version`."""
+    return [
+        i
+        for i, column in enumerate(TABLES[table])
+        if version >= SINCE.get((table, column.name), ())
+    ]
+
+
 # Readable by every account, as in MySQL (the variables and this session's status).
 PUBLIC_TABLES = {"performance_schema.global_variables", "performance_schema.session_status"}
 

@@ -198,3 +198,26 @@ def test_plaintext_canary_gets_3159(mysql8_fleet):
         deadline=Deadline(10),
     )
     assert (result.accepted, result.error_code) == (False, 3159)
+
+
+def test_before_8019_the_channel_is_read_without_its_suites(mysql8_fleet):
+    evidence, evaluation = _check(mysql8_fleet, "mysql80_old_replica_tls")
+    session = evidence.session
+    assert (session.outcome, session.reason) == (SESSION_OK, "")
+    (channel,) = session.replication.channels
+    assert (channel.name, channel.tls_version, channel.tls_ciphersuites) == ("", "", None)
+    # An empty SOURCE_TLS_VERSION before 8.0.28 is the client default, TLS 1.0/1.1 included.
+    assert _raised(evaluation) == {"replication.legacy_tls"}
+    assert _finding(evaluation, "replication.legacy_tls").remediation.startswith(
+        "STOP SLAVE; CHANGE MASTER TO MASTER_SSL=1"
+    )
+
+
+def test_without_grants_the_accounts_and_channels_are_unknown(mysql8_fleet):
+    evidence, evaluation = _check(mysql8_fleet, "mysql80_checker_without_grants")
+    session = evidence.session
+    assert session.outcome == SESSION_OK
+    assert session.accounts.state == "no-privilege" and "1142" in session.accounts.reason
+    assert session.replication.state == "no-privilege" and "1142" in session.replication.reason
+    assert _raised(evaluation) == set()
+    assert "replication.unencrypted" in evaluation.unknown
