@@ -1,4 +1,5 @@
-"""The demo's MariaDB servers: one per `Server` of the world, on fixed loopback ports.
+"""The demo's servers: one per `Server` of the world, on fixed loopback ports — a MySQL 8
+persona (fleet/mysql8/) where the cloud lists MySQL 8.0, a real MariaDB otherwise.
 
 Fixed ports keep the checker profiles (connect_port) the same from one run to the next;
 a port that is taken falls back to a free one, and the profiles written for the run say

@@ -86,7 +86,8 @@ RDS_CA_2019_END = datetime(2024, 8, 22, 17, 8, 50, tzinfo=UTC)
 
 @dataclass(frozen=True)
 class Server:
-    """A real MariaDB server: TLS options and the certificate it presents."""
+    """A database server: TLS options and the certificate it presents. A real MariaDB, or a
+    MySQL 8 persona where every database it serves is MySQL 8 (`mysql8_version`)."""
 
     name: str
     account: Account  # the checker password of this account logs in here

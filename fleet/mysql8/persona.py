@@ -137,6 +137,7 @@ class PersonaProcess:
             client_threads=list(spec.client_threads),
             extra_variables=dict(spec.extra_variables),
             permissive_openssl=spec.permissive_openssl,
+            tls_configured=has_tls,
         )
 
     def launch(self) -> None:

@@ -60,6 +60,10 @@ def tls_context(world: World, cert: Path, key: Path) -> ssl.SSLContext:
     return context
 
 
+class PluginNotLoaded(Exception):
+    """ER_PLUGIN_IS_NOT_LOADED (1524): the account's plugin is not loaded."""
+
+
 class PersonaServer(socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -139,7 +143,12 @@ class Handler(socketserver.BaseRequestHandler):
         if account is None:
             packets.write(_access_denied(user, peer, secure))
             return
-        if not self.authenticate(packets, account, scramble, answer, plugin, secure):
+        try:
+            authenticated = self.authenticate(packets, account, scramble, answer, plugin, secure)
+        except PluginNotLoaded as missing:
+            packets.write(p.err_packet(1524, "HY000", f"Plugin '{missing}' is not loaded"))
+            return
+        if not authenticated:
             packets.write(_access_denied(user, peer, secure))
             return
         if account.locked:
@@ -170,7 +179,8 @@ class Handler(socketserver.BaseRequestHandler):
         world = self.server.world
         wanted = account.plugin
         if wanted == "mysql_native_password" and world.is_84:
-            return False  # 8.4 does not load the plugin by default
+            # 8.4 does not load the plugin by default.
+            raise PluginNotLoaded(wanted)
         if plugin != wanted:
             scramble = p.new_scramble()
             packets.write(b"\xfe" + wanted.encode() + b"\0" + scramble + b"\0")

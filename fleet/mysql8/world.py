@@ -108,6 +108,7 @@ class World:
     client_threads: list[ClientThread] = field(default_factory=list)
     extra_variables: dict[str, str] = field(default_factory=dict)
     permissive_openssl: bool = False  # OpenSSL security level 0 for the server's context
+    tls_configured: bool = True  # False: no certificate (have_ssl=DISABLED, no CLIENT_SSL)
     # Filled by the server process from its certificate.
     cert_not_before: str = ""
     cert_not_after: str = ""
@@ -156,8 +157,8 @@ class World:
             "tls_version": self.effective_tls_version,
             "ssl_cipher": self.ssl_cipher or "",
             "tls_ciphersuites": self.tls_ciphersuites or "",
-            "have_ssl": "YES",
-            "have_openssl": "YES",
+            "have_ssl": "YES" if self.tls_configured else "DISABLED",
+            "have_openssl": "YES" if self.tls_configured else "DISABLED",
             "auto_generate_certs": "ON" if self.auto_generate_certs else "OFF",
             "admin_tls_version": self.effective_tls_version,
             "admin_ssl_cipher": "",

@@ -11,6 +11,8 @@ from pymysql.constants import FIELD_TYPE
 
 from checker import mysql_wire
 from checker.deadline import Deadline
+from fleet.mariadb import Fleet
+from fleet.mysql8.persona import PersonaSpec
 from fleet.scenarios import endpoint_name
 
 
@@ -226,3 +228,26 @@ def test_global_counters_for_connections_without_performance_schema(mysql8_fleet
             "AND t.TYPE = 'FOREGROUND' ORDER BY 1"
         )
         assert cur.fetchall() == (("app", "TLSv1.2"), ("batch", "TLSv1"), ("legacy_app", ""))
+
+
+def test_84_has_no_native_password_and_a_server_without_certificate_has_no_tls(tmp_path):
+    specs = [
+        PersonaSpec("native84", version="8.4.3", canary_plugin="mysql_native_password"),
+        PersonaSpec("no_tls80"),
+    ]
+    with Fleet(specs, base_dir=tmp_path) as fleet:
+        native, plain = fleet["native84"], fleet["no_tls80"]
+        with pytest.raises(pymysql.err.OperationalError) as refused:
+            pymysql.connect(
+                host=native.host, port=native.port, user=native.canary.username,
+                password=native.canary.password, ssl_disabled=True, connect_timeout=5,
+            )  # fmt: skip
+        assert refused.value.args == (1524, "Plugin 'mysql_native_password' is not loaded")
+        assert not _greeting(plain).tls_offered
+        conn = pymysql.connect(
+            host=plain.host, port=plain.port, user=plain.app_plain.username,
+            password=plain.app_plain.password, ssl_disabled=True, connect_timeout=5,
+        )  # fmt: skip
+        with conn, conn.cursor() as cur:
+            cur.execute("SELECT @@have_ssl, @@have_openssl")
+            assert cur.fetchall() == (("DISABLED", "DISABLED"),)
