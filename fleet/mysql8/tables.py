@@ -2,9 +2,15 @@
 
 Column layouts follow mysql-server's mysql-test files (checked:
 mysql-test/suite/perfschema/r/table_schema.result, which lists every performance_schema
-column with DATA_TYPE, IS_NULLABLE and COLUMN_TYPE) and the 8.0/8.4 reference manual's
-pages for the same tables; where 8.0 added columns (TLS_CIPHERSUITES in 8.0.19,
-MEMBER_COMMUNICATION_STACK in 8.0.27) the persona shows the 8.0.27+ layout. Only the columns
+column with DATA_TYPE, IS_NULLABLE and COLUMN_TYPE; mysql-test/suite/perfschema/r/
+threads_mysql.result for the server's own threads — main and signal_handler BACKGROUND, the
+event scheduler and compress_gtid_table FOREGROUND without a connection, clients as
+thread/sql/one_connection with PROCESSLIST_INFO their statement — and that result sets echo
+the select list's spelling; mysql-test/suite/rpl/r/rpl_perfschema_connect_config.result for
+replication_connection_configuration holding what SHOW SLAVE STATUS shows, field by field)
+and the 8.0/8.4 reference manual's pages for the same tables. Where 8.0 added columns
+(MEMBER_COMMUNICATION_STACK in 8.0.27) the persona shows the newer layout; TLS_CIPHERSUITES
+(8.0.19) is left out before its version (SINCE). Only the columns
 a TLS checker can ask about carry meaning; the others hold MySQL's values for an idle server.
 
 The tables live in an in-memory SQLite database per connection (fleet/mysql8/sql.py), with
@@ -104,8 +110,16 @@ def columns_of(table: str, version: tuple[int, ...]) -> list[int]:
 # Readable by every account, as in MySQL (the variables and this session's status).
 PUBLIC_TABLES = {"performance_schema.global_variables", "performance_schema.session_status"}
 
-# Background threads every MySQL 8 server lists before the first client.
-_BACKGROUND = ("thread/sql/main", "thread/innodb/io_ibuf_thread", "thread/sql/event_scheduler")
+# The server's own threads before the first client (threads_mysql.result): NAME, TYPE,
+# PROCESSLIST_USER, PROCESSLIST_HOST, PROCESSLIST_DB, PROCESSLIST_COMMAND. None has a
+# CONNECTION_TYPE: only client connections do.
+_SERVER_THREADS = (
+    ("thread/sql/main", "BACKGROUND", None, None, "mysql", None),
+    ("thread/innodb/io_ibuf_thread", "BACKGROUND", None, None, None, None),
+    ("thread/sql/signal_handler", "BACKGROUND", None, None, None, None),
+    ("thread/sql/compress_gtid_table", "FOREGROUND", None, None, None, "Daemon"),
+    ("thread/sql/event_scheduler", "FOREGROUND", "event_scheduler", "localhost", None, "Daemon"),
+)
 _FIRST_CLIENT_THREAD = 40
 
 
@@ -128,11 +142,16 @@ def thread_rows(world: World, own: dict) -> tuple[list[tuple], list[tuple]]:
     """performance_schema.threads and status_by_thread: background threads, the world's
     clients and this connection (`own`: user, host, tls_version, tls_cipher, id)."""
     threads, status = [], []
-    for number, name in enumerate(_BACKGROUND, start=1):
+    for number, (name, kind, user, host, db, command) in enumerate(_SERVER_THREADS, start=1):
+        foreground = kind == "FOREGROUND"
         threads.append(
-            (number, name, "BACKGROUND", None, None, None, None, None, None, None, None,
-             None, None, "YES", "YES", None, 1000 + number, "SYS_default")
+            (number, name, kind, number if foreground else None, user, host, db, command,
+             0 if foreground else None, None, None, None if number == 1 else 1, None,
+             "YES", "YES", None, 1000 + number, "SYS_default")
         )  # fmt: skip
+        if foreground:  # status_by_thread lists every foreground thread
+            status.append((number, "Ssl_version", ""))
+            status.append((number, "Ssl_cipher", ""))
     clients = [
         {
             "user": t.user,

@@ -173,7 +173,7 @@ def test_threads_join_status_by_thread_shows_each_clients_tls(mysql8_fleet):
         "ON v.THREAD_ID = t.THREAD_ID AND v.VARIABLE_NAME = 'Ssl_version' "
         "LEFT JOIN performance_schema.status_by_thread c "
         "ON c.THREAD_ID = t.THREAD_ID AND c.VARIABLE_NAME = 'Ssl_cipher' "
-        "WHERE t.TYPE = 'FOREGROUND' AND t.PROCESSLIST_USER IS NOT NULL "
+        "WHERE t.TYPE = 'FOREGROUND' AND t.CONNECTION_TYPE IS NOT NULL "
         "ORDER BY t.THREAD_ID"
     )
     conn = _connect(mysql8_fleet, "mysql84_enforced")
@@ -225,7 +225,7 @@ def test_global_counters_for_connections_without_performance_schema(mysql8_fleet
             "SELECT t.PROCESSLIST_USER, s.VARIABLE_VALUE FROM performance_schema.threads t "
             "JOIN performance_schema.status_by_thread s USING (THREAD_ID) "
             "WHERE s.VARIABLE_NAME = 'Ssl_version' AND t.PROCESSLIST_ID <> CONNECTION_ID() "
-            "AND t.TYPE = 'FOREGROUND' ORDER BY 1"
+            "AND t.CONNECTION_TYPE IS NOT NULL ORDER BY 1"
         )
         assert cur.fetchall() == (("app", "TLSv1.2"), ("batch", "TLSv1"), ("legacy_app", ""))
 
@@ -251,3 +251,18 @@ def test_84_has_no_native_password_and_a_server_without_certificate_has_no_tls(t
         with conn, conn.cursor() as cur:
             cur.execute("SELECT @@have_ssl, @@have_openssl")
             assert cur.fetchall() == (("DISABLED", "DISABLED"),)
+
+
+def test_the_servers_own_threads_are_there_without_a_connection_type(mysql8_fleet):
+    with _connect(mysql8_fleet, "mysql80_enforced") as conn, conn.cursor() as cur:
+        cur.execute(
+            "SELECT name, type, processlist_user FROM performance_schema.threads "
+            "WHERE connection_type IS NULL AND name LIKE 'thread/sql/%' ORDER BY name"
+        )
+        assert [d[0] for d in cur.description] == ["name", "type", "processlist_user"]
+        assert cur.fetchall() == (
+            ("thread/sql/compress_gtid_table", "FOREGROUND", None),
+            ("thread/sql/event_scheduler", "FOREGROUND", "event_scheduler"),
+            ("thread/sql/main", "BACKGROUND", None),
+            ("thread/sql/signal_handler", "BACKGROUND", None),
+        )
