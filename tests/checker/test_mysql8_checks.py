@@ -17,6 +17,7 @@ from fleet.scenarios import endpoint_name
 from posture.rules import evaluate
 from tests.posture.builders import aws_mysql, checked
 
+pytestmark = pytest.mark.fleet
 LIMITS = SessionLimits(connect_timeout=2, read_timeout=2, write_timeout=2)
 PERSONA_FINDINGS = (
     "replication.unencrypted",

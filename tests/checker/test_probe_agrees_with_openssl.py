@@ -84,7 +84,10 @@ def _compare(fleet, scenario) -> list[str]:
     return disagreements
 
 
-pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl")
+pytestmark = [
+    pytest.mark.fleet,
+    pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl"),
+]
 
 
 @pytest.mark.parametrize("scenario", sorted(MYSQL8_SCENARIOS))

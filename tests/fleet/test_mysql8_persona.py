@@ -15,6 +15,8 @@ from fleet.mariadb import Fleet
 from fleet.mysql8.persona import PersonaSpec
 from fleet.scenarios import endpoint_name
 
+pytestmark = pytest.mark.fleet
+
 
 def _context(mysql8_fleet, scenario=None) -> ssl.SSLContext:
     context = ssl.create_default_context(cafile=str(mysql8_fleet.bundle_path))
