@@ -23,6 +23,7 @@ import ssl
 import struct
 import sys
 import threading
+import warnings
 from datetime import UTC
 from pathlib import Path
 
@@ -333,6 +334,8 @@ def _certificate_dates(cert_path: Path) -> tuple[str, str]:
 
 
 def main(directory: str) -> None:
+    # Legacy protocol versions are what some scenarios are about.
+    warnings.filterwarnings("ignore", "ssl.TLSVersion", DeprecationWarning)
     base = Path(directory)
     config = json.loads((base / "persona.json").read_text())
     world = World.from_json(config["world"])

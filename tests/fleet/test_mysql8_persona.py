@@ -268,3 +268,24 @@ def test_the_servers_own_threads_are_there_without_a_connection_type(mysql8_flee
             ("thread/sql/main", "BACKGROUND", None),
             ("thread/sql/signal_handler", "BACKGROUND", None),
         )
+
+
+def test_group_replication_members_and_variables(mysql8_fleet):
+    with _connect(mysql8_fleet, "mysql84_enforced") as conn, conn.cursor() as cur:
+        cur.execute(
+            "SELECT MEMBER_HOST, MEMBER_PORT, MEMBER_STATE, MEMBER_ROLE, MEMBER_VERSION "
+            "FROM performance_schema.replication_group_members ORDER BY MEMBER_ROLE"
+        )
+        host = endpoint_name("mysql84_enforced")
+        assert cur.fetchall() == (
+            (host, 3306, "ONLINE", "PRIMARY", "8.4.3"),
+            (f"peer-{host}", 3306, "ONLINE", "SECONDARY", "8.4.3"),
+        )
+        cur.execute("SHOW GLOBAL VARIABLES LIKE 'group_replication_ssl_mode'")
+        assert cur.fetchall() == (("group_replication_ssl_mode", "REQUIRED"),)
+    with _connect(mysql8_fleet, "mysql80_enforced") as conn, conn.cursor() as cur:
+        cur.execute("SELECT COUNT(*) FROM performance_schema.replication_group_members")
+        assert cur.fetchall() == ((0,),)
+        with pytest.raises(pymysql.err.OperationalError) as unknown:
+            cur.execute("SELECT @@group_replication_ssl_mode")
+        assert unknown.value.args[0] == 1193  # the plugin is not installed
