@@ -152,6 +152,12 @@ class Handler(socketserver.BaseRequestHandler):
         if not authenticated:
             packets.write(_access_denied(user, peer, secure))
             return
+        # After the password, in acl_authenticate()'s order (sql/auth/sql_authentication.cc):
+        # the account's REQUIRE SSL (1045), a locked account (3118), then
+        # require_secure_transport (3159).
+        if account.ssl_type and not secure:
+            packets.write(_access_denied(user, peer, secure))
+            return
         if account.locked:
             packets.write(
                 p.err_packet(
@@ -168,9 +174,6 @@ class Handler(socketserver.BaseRequestHandler):
                     "--require_secure_transport=ON.",
                 )
             )
-            return
-        if account.ssl_type and not secure:
-            packets.write(_access_denied(user, peer, secure))
             return
         packets.write(p.ok_packet())
         conn = Connection(account, peer, tls_version, tls_cipher, connection_id)

@@ -289,3 +289,11 @@ def test_group_replication_members_and_variables(mysql8_fleet):
         with pytest.raises(pymysql.err.OperationalError) as unknown:
             cur.execute("SELECT @@group_replication_ssl_mode")
         assert unknown.value.args[0] == 1193  # the plugin is not installed
+
+
+def test_require_ssl_account_without_tls_is_refused_before_secure_transport(mysql8_fleet):
+    # acl_authenticate() checks the account's REQUIRE SSL (1045) before the server-wide
+    # require_secure_transport (3159): only an account without REQUIRE SSL sees 3159.
+    with pytest.raises(pymysql.err.OperationalError) as refused:
+        _connect(mysql8_fleet, "mysql80_enforced", user="app_ssl", ssl_disabled=True)
+    assert refused.value.args[0] == 1045
