@@ -221,7 +221,8 @@ class Answerer:
         )
         where = ""
         if kind and kind.lower() == "like":
-            where = f" WHERE VARIABLE_NAME LIKE {condition}"
+            # MySQL's LIKE escapes with a backslash by default; SQLite's only when told.
+            where = f" WHERE VARIABLE_NAME LIKE {condition} ESCAPE '\\'"
         elif kind:
             where = " WHERE " + re.sub(r"\bvalue\b", "VARIABLE_VALUE", condition, flags=re.I)
             where = re.sub(r"\bvariable_name\b", "VARIABLE_NAME", where, flags=re.I)

@@ -297,3 +297,15 @@ def test_require_ssl_account_without_tls_is_refused_before_secure_transport(mysq
     with pytest.raises(pymysql.err.OperationalError) as refused:
         _connect(mysql8_fleet, "mysql80_enforced", user="app_ssl", ssl_disabled=True)
     assert refused.value.args[0] == 1045
+
+
+def test_show_like_patterns_escape_with_a_backslash_as_in_mysql(mysql8_fleet):
+    with _connect(mysql8_fleet, "mysql80_enforced") as conn, conn.cursor() as cur:
+        cur.execute(r"SHOW GLOBAL VARIABLES LIKE 'tls\_%'")
+        assert [name for name, _ in cur.fetchall()] == [
+            "tls_certificates_enforced_validation",
+            "tls_ciphersuites",
+            "tls_version",
+        ]
+        cur.execute("SHOW STATUS LIKE 'ssl_version'")  # case-insensitive, as MySQL compares
+        assert cur.fetchall() == (("Ssl_version", "TLSv1.3"),)
