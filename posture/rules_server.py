@@ -42,6 +42,7 @@ def _channel_evidence(effective: EffectiveFacts, channels: list[ReplicationChann
                 "ssl_verify_server_cert": c.ssl_verify_server_cert,
                 "tls_version": c.tls_version,
                 "tls_ciphersuites": c.tls_ciphersuites,
+                "ssl_ca_file": c.ssl_ca_file,
             }
             for c in channels
         ],

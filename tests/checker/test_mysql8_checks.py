@@ -100,8 +100,9 @@ def test_unverified_channel_on_legacy_tls(mysql8_fleet):
         assert finding.evidence["source"] == "live-variable"
         assert (
             "STOP REPLICA FOR CHANNEL 'orders'; CHANGE REPLICATION SOURCE TO SOURCE_SSL=1, "
-            "SOURCE_SSL_VERIFY_SERVER_CERT=1, SOURCE_TLS_VERSION='TLSv1.2,TLSv1.3' "
-            "FOR CHANNEL 'orders'; START REPLICA FOR CHANNEL 'orders';"
+            "SOURCE_SSL_VERIFY_SERVER_CERT=1, SOURCE_SSL_CA='<path to the source CA certificate>', "
+            "SOURCE_TLS_VERSION='TLSv1.2,TLSv1.3' FOR CHANNEL 'orders'; "
+            "START REPLICA FOR CHANNEL 'orders';"
         ) in finding.remediation
 
 
@@ -209,9 +210,9 @@ def test_before_8019_the_channel_is_read_without_its_suites(mysql8_fleet):
     assert (channel.name, channel.tls_version, channel.tls_ciphersuites) == ("", "", None)
     # An empty SOURCE_TLS_VERSION before 8.0.28 is the client default, TLS 1.0/1.1 included.
     assert _raised(evaluation) == {"replication.legacy_tls"}
-    assert _finding(evaluation, "replication.legacy_tls").remediation.startswith(
-        "STOP SLAVE; CHANGE MASTER TO MASTER_SSL=1"
-    )
+    remediation = _finding(evaluation, "replication.legacy_tls").remediation
+    assert remediation.startswith("STOP SLAVE; CHANGE MASTER TO MASTER_SSL=1")
+    assert "MASTER_SSL_CA" not in remediation  # the channel names its CA already
 
 
 def test_without_grants_the_accounts_and_channels_are_unknown(mysql8_fleet):
