@@ -86,10 +86,11 @@ def import_accounts(entries: list[dict]) -> dict[str, list[str]]:
         result = upsert_by_name(CloudAccount, "account", cleaned, fields)
         result["teams created"] = []
         for entry in cleaned:
-            if "teams" in entry and _grant_by_name(entry["name"], entry["teams"], result):
-                if entry["name"] in result["unchanged"]:
-                    result["unchanged"].remove(entry["name"])
-                    result["updated"].append(entry["name"])
+            name = entry["name"]
+            regranted = "teams" in entry and _grant_by_name(name, entry["teams"], result)
+            if regranted and name in result["unchanged"]:
+                result["unchanged"].remove(name)
+                result["updated"].append(name)
         return result
 
 
