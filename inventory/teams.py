@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from fnmatch import fnmatchcase
 
+from django.contrib.auth.models import Group
 from django.db.models import QuerySet
 
 from inventory.models import CloudAccount, TeamGrant
@@ -52,3 +53,17 @@ def teams_of(account: CloudAccount) -> list[str]:
     """The teams granted `account` (for the admin and the instance page)."""
     grants = TeamGrant.objects.select_related("group")
     return sorted({g.group.name for g in grants if pattern_matches(g.pattern, account.name)})
+
+
+def set_teams_from_claim(user, claimed) -> None:
+    """At a single sign-on login with OIDC_GROUPS_CLAIM set, the claim is the truth for the
+    user's teams: they join each group it names (created when missing) and leave every
+    other. A claim that is missing or not a list of names leaves them in no team: sees
+    nothing rather than keeps what a removed membership once granted."""
+    if isinstance(claimed, str):
+        claimed = [claimed]
+    if not isinstance(claimed, list):
+        claimed = []
+    names = {n.strip() for n in claimed if isinstance(n, str) and 0 < len(n.strip()) <= 150}
+    groups = [Group.objects.get_or_create(name=name)[0] for name in sorted(names)]
+    user.groups.set(groups)
