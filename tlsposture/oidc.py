@@ -28,6 +28,8 @@ import jwt
 import requests
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
+from django.http import Http404
+from django.shortcuts import redirect
 from django.urls import reverse
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
@@ -192,10 +194,13 @@ class SignInView(OIDCAuthenticationRequestView):
 
     def get(self, request):
         if not enabled():
-            from django.http import Http404
-
             raise Http404("Single sign-on is not configured.")
-        return super().get(request)
+        try:
+            return super().get(request)
+        except (requests.RequestException, ValueError, ImproperlyConfigured) as exc:
+            # Only the exception's type: its message may name internal hosts.
+            log.warning("single sign-on provider unavailable: %s", type(exc).__name__)
+            return redirect(reverse("login") + "?sso=unavailable")
 
 
 class CallbackView(OIDCAuthenticationCallbackView):

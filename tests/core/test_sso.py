@@ -6,6 +6,7 @@ teams' accounts; teams follow the groups claim; local password logins can be swi
 from __future__ import annotations
 
 import re
+import socket
 from contextlib import contextmanager
 
 import pytest
@@ -152,3 +153,23 @@ def test_password_logins_are_refused_when_switched_off(client, provider):
     response = client.post("/login/", {"username": "dba", "password": "local-password-0123"})
     assert response.status_code == 403
     assert "_auth_user_id" not in client.session
+
+
+def test_an_unreachable_provider_is_a_clear_message_not_an_error_page(client, settings):
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings.OIDC_ISSUER = f"https://127.0.0.1:{port}"
+    settings.OIDC_RP_CLIENT_ID = "tlsposture"
+    oidc.forget_discovery()
+    response = client.get("/oidc/authenticate/")
+    assert response.status_code == 302
+    assert response["Location"] == "/login/?sso=unavailable"
+    page = client.get(response["Location"]).content.decode()
+    assert "cannot be reached" in page and "Sign in with single sign-on" in page
+    oidc.forget_discovery()
+
+
+def test_without_an_issuer_there_is_no_single_sign_on(client):
+    assert client.get("/oidc/authenticate/").status_code == 404
+    assert "single sign-on" not in client.get("/login/").content.decode()
