@@ -5,7 +5,7 @@ from django.urls import include, path
 
 from api.views.metrics import metrics
 from tlsposture.oidc import CallbackView, SignInView
-from tlsposture.sign_in import LoginView
+from tlsposture.sign_in import LoginView, admin_login
 
 urlpatterns = [
     path("login/", LoginView.as_view(), name="login"),
@@ -21,6 +21,7 @@ urlpatterns = [
         name="oidc_authentication_callback",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/login/", admin_login, name="admin-login"),
     path("admin/", admin.site.urls),
     path("notifications/", include("notifications.urls")),
     path("metrics", metrics, name="metrics"),

@@ -173,3 +173,11 @@ def test_an_unreachable_provider_is_a_clear_message_not_an_error_page(client, se
 def test_without_an_issuer_there_is_no_single_sign_on(client):
     assert client.get("/oidc/authenticate/").status_code == 404
     assert "single sign-on" not in client.get("/login/").content.decode()
+
+
+def test_the_admin_signs_in_on_the_one_login_page(client):
+    response = client.get("/admin/")
+    assert response.status_code == 302
+    followed = client.get(response["Location"])
+    assert followed.status_code == 302
+    assert followed["Location"] == "/login/?next=%2Fadmin%2F"
