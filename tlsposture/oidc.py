@@ -12,9 +12,10 @@ What this adds to the library, and why:
   token endpoint only, over verified TLS (https issuers only; checks.py).
 - The ID token is checked for issuer, audience, expiry and algorithm (the library checks
   the signature and nonce only).
-- Users are matched by the username claim (OIDC_USERNAME_CLAIM), never by e-mail, and a
-  local account (one with a password) is never taken over by a single sign-on login of the
-  same name: that login fails. Accounts made here have no usable password.
+- Users are matched by the username claim (OIDC_USERNAME_CLAIM), never by e-mail, and only
+  accounts that single sign-on made itself (their unusable password carries SSO_MARK) are
+  matched: a local account of the same name — with a password, or without one such as
+  `createsuperuser --noinput` makes — is never taken over; that login fails.
 - With OIDC_GROUPS_CLAIM set, the claim is the truth for the user's teams at each login:
   inventory.teams.set_teams_from_claim.
 """
@@ -31,6 +32,7 @@ from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
 from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.crypto import get_random_string
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
 
@@ -45,6 +47,8 @@ _ENDPOINTS = {
     "OIDC_OP_USER_ENDPOINT": "userinfo_endpoint",
     "OIDC_OP_JWKS_ENDPOINT": "jwks_uri",
 }
+# The start of the (unusable: "!"-prefixed) password of an account made by single sign-on.
+SSO_MARK = "!sso:"
 _discovered: dict[str, dict] = {}
 _lock = threading.Lock()
 
@@ -158,7 +162,7 @@ class TeamsFromClaims(OIDCAuthenticationBackend):
     def filter_users_by_claims(self, claims):
         users = self.UserModel.objects.filter(username=self._username(claims))
         for user in users:
-            if user.has_usable_password():
+            if not user.password.startswith(SSO_MARK):
                 log.warning(
                     "single sign-on refused for %s: a local account has that name",
                     user.username,
@@ -168,7 +172,7 @@ class TeamsFromClaims(OIDCAuthenticationBackend):
 
     def create_user(self, claims):
         user = self.UserModel(username=self._username(claims))
-        user.set_unusable_password()
+        user.password = SSO_MARK + get_random_string(40)  # unusable, and marked as ours
         return self.update_user(user, claims)
 
     def update_user(self, user, claims):

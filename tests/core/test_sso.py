@@ -12,6 +12,7 @@ from contextlib import contextmanager
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.exceptions import SuspiciousOperation
 
 from inventory.models import CloudAccount, TeamGrant
 from tests.core.oidc_provider import start_provider
@@ -76,9 +77,9 @@ def fleet(provider):
     # A stale membership the claim no longer names: the login takes it away.
     stale = Group.objects.create(name="search")
     TeamGrant.objects.create(group=stale, pattern="search-*")
-    ana = get_user_model()(username="ana")
-    ana.set_unusable_password()
-    ana.save()
+    ana = get_user_model().objects.create(
+        username="ana", password=oidc.SSO_MARK + "made-by-an-earlier-sign-in"
+    )
     ana.groups.add(stale)
     # A local account of the same name as a provider's user: never taken over.
     get_user_model().objects.create_user("root", password="local-password-0123")
@@ -181,3 +182,18 @@ def test_the_admin_signs_in_on_the_one_login_page(client):
     followed = client.get(response["Location"])
     assert followed.status_code == 302
     assert followed["Location"] == "/login/?next=%2Fadmin%2F"
+
+
+def test_only_accounts_single_sign_on_made_are_matched(db, settings):
+    """`createsuperuser --noinput` makes an account without a usable password: a provider's
+    user of that name must not become it."""
+    settings.OIDC_USERNAME_CLAIM = "preferred_username"
+    users = get_user_model().objects
+    local = users.create_superuser("admin", "admin@example.com", password=None)
+    assert not local.has_usable_password()
+    backend = oidc.TeamsFromClaims()
+    with pytest.raises(SuspiciousOperation):
+        backend.filter_users_by_claims({"preferred_username": "admin"})
+    made = backend.create_user({"preferred_username": "ana", "email": "ana@example.com"})
+    assert not made.has_usable_password()
+    assert list(backend.filter_users_by_claims({"preferred_username": "ana"})) == [made]
