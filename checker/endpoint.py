@@ -168,6 +168,8 @@ def _check(endpoint, address, evidence: Evidence, limits: CheckLimits, deadline:
         deadline=deadline,
     )
     session.plaintext_login = plaintext
+    # The canary's connection (before the counters were read) is the check's own, not a client's.
+    session.clients.own_plaintext = 1 if plaintext.attempted else 0
     evidence.session = session
 
 

@@ -32,6 +32,8 @@ from checker.evidence import (
     SESSION_OK,
     SESSION_TLS_FAILED,
     AccountsReadout,
+    ClientConnection,
+    ClientsReadout,
     PlaintextLogin,
     RemoteAccount,
     ReplicationChannel,
@@ -249,12 +251,16 @@ def _read_everything(conn, evidence: SessionEvidence, deadline: Deadline) -> Non
         ("status", _read_status),
         ("accounts", _read_accounts),
         ("replication", _read_replication),
+        ("clients", _read_clients),
     ):
         if deadline.expired:
             problems.append(f"{what} not read: deadline reached")
             continue
         try:
-            read(conn, flavour, evidence)
+            if what == "clients":
+                read(conn, flavour, evidence, own_user=_text(conn.user) or "")
+            else:
+                read(conn, flavour, evidence)
         except pymysql.err.MySQLError as exc:
             problems.append(_readout_failure(exc, what)[1])
     evidence.reason = "; ".join(problems)
@@ -384,3 +390,104 @@ def _mysql_channel(row: dict) -> ReplicationChannel:
         tls_version=_text(row.get("TLS_VERSION")),
         ssl_ca_file=_text(row.get("SSL_CA_FILE")) or "",
     )
+
+
+# -- client connections (docs/reference/mysql-tls.md "Client connections and their TLS") ------
+
+COUNTERS = ("Connections", "Ssl_accepts", "Ssl_finished_accepts", "Uptime")
+PERFORMANCE_SCHEMA_OFF = (
+    "performance_schema is OFF (MariaDB's default): naming each client and its TLS needs the "
+    "server option performance_schema=ON, which takes a restart (my.cnf [mysqld] "
+    "performance_schema=ON; RDS/Aurora: parameter performance_schema=1 and a reboot); until "
+    "then the global counters count the connections without TLS between two checks, "
+    "without names"
+)
+_CLIENT_THREADS = (
+    "SELECT t.PROCESSLIST_ID, t.PROCESSLIST_USER, t.PROCESSLIST_HOST, t.PROCESSLIST_COMMAND, "
+    "t.CONNECTION_TYPE, t.TYPE, t.NAME, "
+    "MAX(CASE WHEN s.VARIABLE_NAME = 'Ssl_version' THEN s.VARIABLE_VALUE END), "
+    "MAX(CASE WHEN s.VARIABLE_NAME = 'Ssl_cipher' THEN s.VARIABLE_VALUE END) "
+    "FROM performance_schema.threads t "
+    "LEFT JOIN performance_schema.status_by_thread s ON s.THREAD_ID = t.THREAD_ID "
+    "AND s.VARIABLE_NAME IN ('Ssl_version', 'Ssl_cipher') "
+    "GROUP BY t.THREAD_ID, t.PROCESSLIST_ID, t.PROCESSLIST_USER, t.PROCESSLIST_HOST, "
+    "t.PROCESSLIST_COMMAND, t.CONNECTION_TYPE, t.TYPE, t.NAME"
+)
+# What require_secure_transport lets through without TLS: it never breaks these.
+_LOCAL_CONNECTION_TYPES = {"socket", "named pipe", "shared memory"}
+_REPLICATION_COMMANDS = {"binlog dump", "binlog dump gtid"}
+_SYSTEM_USERS = {"system user", "event_scheduler"}
+
+
+def grant_for_clients(user: str) -> str:
+    """The statements that let the checker account name the clients (README grants)."""
+    return (
+        f"GRANT SELECT ON performance_schema.threads TO '{user}'@'%'; "
+        f"GRANT SELECT ON performance_schema.status_by_thread TO '{user}'@'%'"
+    )
+
+
+def _read_clients(conn, flavour: str, evidence: SessionEvidence, *, own_user: str = "") -> None:
+    readout = evidence.clients = ClientsReadout()
+    try:
+        sql = f"SHOW GLOBAL STATUS WHERE Variable_name IN ({_in_list(COUNTERS)})"
+        rows = _rows(conn, sql, COUNTERS)
+        readout.counters = {
+            name: int(value) for name, value in rows if (_text(value) or "").isdigit()
+        }
+    except pymysql.err.MySQLError as exc:
+        readout.counters_reason = _readout_failure(exc, "global status counters")[1]
+    try:
+        rows = _rows(conn, "SHOW GLOBAL VARIABLES LIKE 'performance\\_schema'")
+        readout.performance_schema = _text(rows[0][1]) if rows else None
+        if (readout.performance_schema or "").upper() in ("OFF", "0"):
+            readout.state, readout.reason = "off", PERFORMANCE_SCHEMA_OFF
+            return
+        own_id = _rows(conn, "SELECT CONNECTION_ID()")[0][0]
+        rows = _rows(conn, _CLIENT_THREADS)
+    except pymysql.err.MySQLError as exc:
+        readout.state, readout.reason = _readout_failure(exc, "performance_schema.threads")
+        if readout.state == "no-privilege":
+            readout.reason = (
+                "unknown: grant SELECT on performance_schema.threads and status_by_thread "
+                f"({grant_for_clients(own_user or '<checker>')}; README 'Checking endpoints'); "
+                f"{readout.reason.removeprefix('unknown: ')}"
+            )
+        return
+    kept_apart: dict[str, int] = {}
+    for row in rows:
+        kind = _thread_kind(row, own_id, own_user)
+        if kind:
+            kept_apart[kind] = kept_apart.get(kind, 0) + 1
+            continue
+        connection_id, user, host, _, connection_type, *_, version, cipher = row
+        readout.connections.append(
+            ClientConnection(
+                user=_text(user) or "",
+                host=_text(host) or "",
+                connection_type=_text(connection_type) or "",
+                tls_version=_text(version) or None,
+                tls_cipher=_text(cipher) or None,
+                connection_id=int(connection_id) if connection_id is not None else None,
+            )
+        )
+    readout.connections.sort(key=lambda c: (c.user, c.host, c.connection_id or 0))
+    readout.kept_apart = dict(sorted(kept_apart.items()))
+    readout.state = "ok"
+
+
+def _thread_kind(row, own_id, own_user: str) -> str:
+    """Which threads are not application clients: "" for a client."""
+    connection_id, user, host, command, connection_type, thread_type, name, *_ = row
+    user, host = _text(user) or "", (_text(host) or "").lower()
+    name, command = (_text(name) or "").lower(), (_text(command) or "").lower()
+    if connection_id == own_id or (own_user and user == own_user):
+        return "checker"
+    if command in _REPLICATION_COMMANDS or "slave" in name or "replica" in name:
+        return "replication"
+    if (_text(thread_type) or "").upper() == "BACKGROUND" or not user or user in _SYSTEM_USERS:
+        return "system"
+    # "localhost" is the socket; a TCP client on 127.0.0.1 would break like any other.
+    if (_text(connection_type) or "").lower() in _LOCAL_CONNECTION_TYPES or host == "localhost":
+        return "local"
+    return ""
