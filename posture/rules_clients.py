@@ -101,6 +101,10 @@ def ago(then: datetime, now: datetime) -> str:
     return f"{seconds // 86400} d ago"
 
 
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def span(checks: list[ClientCheck], now: datetime) -> str:
     """ "4 checks over 12 days": how much evidence a verdict rests on."""
     oldest = min(c.checked_at for c in checks)
@@ -110,7 +114,7 @@ def span(checks: list[ClientCheck], now: datetime) -> str:
         if seconds >= 1.5 * 86400
         else f"{round(seconds / 3600)} hours"
     )
-    return f"{len(checks)} check{'s' if len(checks) != 1 else ''} over {over}"
+    return f"{_plural(len(checks), 'check')} over {over}"
 
 
 def _client_rows(sightings: list[ClientSeen]) -> list[dict]:
@@ -202,8 +206,8 @@ def enforce_tls_readiness(effective: EffectiveFacts) -> Readiness:
         parts = [_names(plaintext, effective.now)] if plaintext else []
         if counted:
             parts.append(
-                f"{counted} connection{'s' if counted != 1 else ''} without TLS counted "
-                f"in {len(window.counted_checks)} checks, not named (performance_schema)"
+                f"{_plural(counted, 'connection')} without TLS counted in "
+                f"{_plural(len(window.counted_checks), 'check')}, not named (performance_schema)"
             )
         return Readiness(NOT_READY, "would break: " + ", ".join(parts))
     usable = window.usable_checks
