@@ -114,7 +114,7 @@ def test_with_performance_schema_off_the_reason_shows(client_fleet, account, app
     evaluate_instances([unwatched.pk])
     posture = InstancePosture.objects.get(instance=unwatched)
     assert posture.enforce_tls_verdict == (
-        "would break: 1 connection without TLS counted in 1 checks, not named (performance_schema)"
+        "would break: 1 connection without TLS counted in 1 check, not named (performance_schema)"
     )
     assert "performance_schema=ON" in posture.undetermined["clients.legacy_tls_observed"]
     assert posture.drop_legacy_tls_readiness == "unknown"
