@@ -84,6 +84,7 @@ def prepare(
             tls_version=server.tls_version,
             ssl_cipher=server.ssl_cipher,
             permissive_openssl=server.permissive_openssl,
+            performance_schema=server.performance_schema,
             # Not enforced: an application account that may log in without TLS, as in
             # most real fleets that never enforced it.
             accounts_without_ssl=not server.require_secure_transport,

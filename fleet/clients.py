@@ -97,6 +97,7 @@ class ClientLoop:
     def __init__(self, connect, *, every: float = 20.0, hold: float = 5.0):
         self.connect, self.every, self.hold = connect, every, hold
         self._stop = threading.Event()
+        self.connected = threading.Event()  # set once a connection has succeeded
         self._thread = threading.Thread(target=self._run, daemon=True, name="client-loop")
 
     def start(self) -> ClientLoop:
@@ -110,6 +111,7 @@ class ClientLoop:
                 try:
                     with conn.cursor() as cur:
                         cur.execute("SELECT 1")
+                    self.connected.set()
                     self._stop.wait(self.hold)
                 finally:
                     conn.close()

@@ -109,11 +109,12 @@ def span(checks: list[ClientCheck], now: datetime) -> str:
     """ "4 checks over 12 days": how much evidence a verdict rests on."""
     oldest = min(c.checked_at for c in checks)
     seconds = (now - oldest).total_seconds()
-    over = (
-        f"{round(seconds / 86400)} days"
-        if seconds >= 1.5 * 86400
-        else f"{round(seconds / 3600)} hours"
-    )
+    if seconds >= 1.5 * 86400:
+        over = _plural(round(seconds / 86400), "day")
+    elif seconds >= 5400:
+        over = _plural(round(seconds / 3600), "hour")
+    else:  # a first check just now: say how little it is
+        over = _plural(max(1, round(seconds / 60)), "minute")
     return f"{_plural(len(checks), 'check')} over {over}"
 
 

@@ -154,3 +154,15 @@ def test_an_enforced_server_needs_no_verdict():
         "TLS is already enforced",
     )
     assert summary.drop_legacy_tls.state == "done"
+
+
+def test_a_verdict_says_how_little_evidence_it_rests_on():
+    just_now = client_evidence(checks=[ClientCheck(NOW - timedelta(minutes=3), "ok")])
+    summary = evaluate(_open_server(just_now), NOW).summary
+    assert summary.enforce_tls.verdict == (
+        "safe to enforce TLS: no plaintext client in 1 check over 3 minutes"
+    )
+    hours = client_evidence(checks=[ClientCheck(NOW - timedelta(hours=5), "ok")] * 2)
+    assert evaluate(_open_server(hours), NOW).summary.enforce_tls.verdict.endswith(
+        "in 2 checks over 5 hours"
+    )
