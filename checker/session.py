@@ -16,6 +16,7 @@ Pure module: no Django imports.
 from __future__ import annotations
 
 import contextlib
+import functools
 import ssl
 import time
 from dataclasses import dataclass
@@ -109,7 +110,10 @@ def read_session(
     login: Login,
     limits: SessionLimits,
     deadline: Deadline,
+    other_own_users: tuple[str, ...] = (),
 ) -> SessionEvidence:
+    """`other_own_users`: accounts of the checker besides `login` (the canary), whose
+    connections are kept apart from the clients."""
     evidence = SessionEvidence()
     started = time.monotonic()
     if not cafile:
@@ -125,7 +129,8 @@ def read_session(
     try:
         with _connection(address, login, limits, deadline, ssl=context) as conn:
             evidence.outcome = SESSION_OK
-            _read_everything(conn, evidence, deadline)
+            own_users = (login.username, *other_own_users)
+            _read_everything(conn, evidence, deadline, own_users)
     except _SessionFailed as failed:
         evidence.outcome, evidence.reason, evidence.error_code = failed.args
     evidence.elapsed_ms = int((time.monotonic() - started) * 1000)
@@ -243,7 +248,9 @@ def _login_failure(exc: pymysql.err.MySQLError, deadline_cut: bool) -> tuple:
 # -- readouts --------------------------------------------------------------------------------
 
 
-def _read_everything(conn, evidence: SessionEvidence, deadline: Deadline) -> None:
+def _read_everything(
+    conn, evidence: SessionEvidence, deadline: Deadline, own_users: tuple[str, ...]
+) -> None:
     flavour = mysql_wire.flavour_of(conn.get_server_info() or "")
     problems = []
     for what, read in (
@@ -251,16 +258,13 @@ def _read_everything(conn, evidence: SessionEvidence, deadline: Deadline) -> Non
         ("status", _read_status),
         ("accounts", _read_accounts),
         ("replication", _read_replication),
-        ("clients", _read_clients),
+        ("clients", functools.partial(_read_clients, own_users=own_users)),
     ):
         if deadline.expired:
             problems.append(f"{what} not read: deadline reached")
             continue
         try:
-            if what == "clients":
-                read(conn, flavour, evidence, own_user=_text(conn.user) or "")
-            else:
-                read(conn, flavour, evidence)
+            read(conn, flavour, evidence)
         except pymysql.err.MySQLError as exc:
             problems.append(_readout_failure(exc, what)[1])
     evidence.reason = "; ".join(problems)
@@ -427,7 +431,9 @@ def grant_for_clients(user: str) -> str:
     )
 
 
-def _read_clients(conn, flavour: str, evidence: SessionEvidence, *, own_user: str = "") -> None:
+def _read_clients(
+    conn, flavour: str, evidence: SessionEvidence, *, own_users: tuple[str, ...] = ()
+) -> None:
     readout = evidence.clients = ClientsReadout()
     try:
         sql = f"SHOW GLOBAL STATUS WHERE Variable_name IN ({_in_list(COUNTERS)})"
@@ -450,13 +456,14 @@ def _read_clients(conn, flavour: str, evidence: SessionEvidence, *, own_user: st
         if readout.state == "no-privilege":
             readout.reason = (
                 "unknown: grant SELECT on performance_schema.threads and status_by_thread "
-                f"({grant_for_clients(own_user or '<checker>')}; README 'Checking endpoints'); "
+                f"({grant_for_clients(own_users[0] if own_users else '<checker>')}; "
+                "README 'Checking endpoints'); "
                 f"{readout.reason.removeprefix('unknown: ')}"
             )
         return
     kept_apart: dict[str, int] = {}
     for row in rows:
-        kind = _thread_kind(row, own_id, own_user)
+        kind = _thread_kind(row, own_id, own_users)
         if kind:
             kept_apart[kind] = kept_apart.get(kind, 0) + 1
             continue
@@ -476,12 +483,12 @@ def _read_clients(conn, flavour: str, evidence: SessionEvidence, *, own_user: st
     readout.state = "ok"
 
 
-def _thread_kind(row, own_id, own_user: str) -> str:
+def _thread_kind(row, own_id, own_users: tuple[str, ...]) -> str:
     """Which threads are not application clients: "" for a client."""
     connection_id, user, host, command, connection_type, thread_type, name, *_ = row
     user, host = _text(user) or "", (_text(host) or "").lower()
     name, command = (_text(name) or "").lower(), (_text(command) or "").lower()
-    if connection_id == own_id or (own_user and user == own_user):
+    if connection_id == own_id or user in own_users:
         return "checker"
     if command in _REPLICATION_COMMANDS or "slave" in name or "replica" in name:
         return "replication"

@@ -126,3 +126,20 @@ def test_a_missing_grant_is_unknown_with_the_grant_to_add(client_fleet, no_grant
     assert "1142" in clients.reason
     # The counters need no grant: what can still be known is kept.
     assert clients.counters["Connections"] > 0
+
+
+def test_the_checkers_other_accounts_are_kept_apart(client_fleet, app):
+    """The canary's connection (here the app account standing in for it) is the check's own."""
+    app("watched", PLAINTEXT, "127.0.0.6")
+    server = client_fleet["watched"]
+    session = read_session(
+        (server.host, server.port),
+        endpoint_name("watched"),
+        cafile=str(client_fleet.bundle_path),
+        login=Login(server.checker.username, Secret(server.checker.password)),
+        limits=LIMITS,
+        deadline=Deadline(10),
+        other_own_users=(app.user,),
+    )
+    assert not [c for c in session.clients.connections if c.user == app.user]
+    assert session.clients.kept_apart["checker"] >= 2
