@@ -11,7 +11,7 @@ import pytest
 from checker.client_counts import count_between
 from checker.deadline import Deadline
 from checker.secret import Login, Secret
-from checker.session import SessionLimits, read_session
+from checker.session import SessionLimits, _thread_kind, read_session
 from fleet.clients import PLAINTEXT, TLS10, TLS12, connect_client, create_app_account
 from fleet.scenarios import endpoint_name
 
@@ -143,3 +143,32 @@ def test_the_checkers_other_accounts_are_kept_apart(client_fleet, app):
     )
     assert not [c for c in session.clients.connections if c.user == app.user]
     assert session.clients.kept_apart["checker"] >= 2
+
+
+def test_threads_that_are_not_application_clients_are_kept_apart():
+    """Rows as performance_schema.threads shows them on MySQL 8 and MariaDB (the columns of
+    the session's query: id, user, host, command, connection type, type, name, version,
+    cipher), for threads the fleet's servers do not run: replication and the scheduler."""
+    own_id = 7
+
+    def row(connection_id, user, host, command, connection_type, kind="FOREGROUND", name="x"):
+        return (connection_id, user, host, command, connection_type, kind, name, "", "")
+
+    rows = {
+        "checker": row(7, "tlsposture", "10.0.0.5", "Query", "SSL/TLS"),
+        "replication": row(9, "repl", "10.0.9.1", "Binlog Dump GTID", "SSL/TLS"),
+        "replica thread": row(None, None, None, None, None, "BACKGROUND", "thread/sql/replica_io"),
+        "scheduler": row(11, "event_scheduler", "localhost", "Daemon", None),
+        "socket": row(12, "rdsadmin", "localhost", "Sleep", "Socket"),
+        "loopback client": row(13, "app", "127.0.0.1", "Sleep", "TCP/IP"),
+    }
+    kinds = {name: _thread_kind(row, own_id, ("tlsposture",)) for name, row in rows.items()}
+    assert kinds == {
+        "checker": "checker",
+        "replication": "replication",
+        "replica thread": "replication",
+        "scheduler": "system",
+        "socket": "local",
+        # require_secure_transport refuses a plaintext TCP client on loopback too.
+        "loopback client": "",
+    }
