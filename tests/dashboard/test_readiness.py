@@ -88,3 +88,14 @@ def test_report_rows_carry_the_verdicts(readiness_world, staff_client):
     csv = body(staff_client.get(reverse("dashboard:instances-export", args=["csv"])))
     header = csv.splitlines()[0]
     assert "enforce_tls_readiness" in header and "drop_legacy_tls_verdict" in header
+
+
+def test_the_instance_list_shows_and_sorts_by_readiness(readiness_world, viewer_client):
+    response = viewer_client.get(reverse("dashboard:instances") + "?sort=enforce_tls_readiness")
+    rows = response.context["listing"].rows
+    assert rows[0].data["identifier"] == "legacy-db"  # who would break comes first
+    page = body(response)
+    assert (
+        '<span class="readiness-not-ready" title="would break: app@10.0.3.7 (last seen 2 h '
+        'ago)">would break</span>'
+    ) in page
