@@ -401,10 +401,10 @@ def _mysql_channel(row: dict) -> ReplicationChannel:
 COUNTERS = ("Connections", "Ssl_accepts", "Ssl_finished_accepts", "Uptime")
 PERFORMANCE_SCHEMA_OFF = (
     "performance_schema is OFF (MariaDB's default): naming each client and its TLS needs the "
-    "server option performance_schema=ON, which takes a restart (my.cnf [mysqld] "
-    "performance_schema=ON; RDS/Aurora: parameter performance_schema=1 and a reboot); until "
-    "then the global counters count the connections without TLS between two checks, "
-    "without names"
+    "server option performance_schema=ON, a static one that takes a restart (my.cnf "
+    "[mysqld] performance_schema=ON; a managed database: the parameter performance_schema "
+    "and a reboot); until then the global counters count the connections without TLS "
+    "between two checks, without names"
 )
 # Two queries joined here: MariaDB's optimiser joins the two tables thread by thread, three
 # times slower at 180 connections (bench/client_readout.py).
