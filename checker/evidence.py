@@ -123,6 +123,8 @@ class ReplicationChannel:
     ssl_verify_server_cert: bool | None = None
     tls_version: str | None = None  # raw; None where the flavour does not say
     ssl_ca_file: str = ""
+    # Added in v1: SOURCE_TLS_CIPHERSUITES (MySQL 8.0.19+); None where not set or not said.
+    tls_ciphersuites: str | None = None
 
 
 @dataclass

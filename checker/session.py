@@ -344,9 +344,14 @@ def _read_accounts(conn, flavour: str, evidence: SessionEvidence) -> None:
         return
 
 
+_MYSQL_CHANNEL_COLUMNS = (
+    "CHANNEL_NAME, HOST, PORT, SSL_ALLOWED, SSL_CA_FILE, SSL_VERIFY_SERVER_CERTIFICATE, TLS_VERSION"
+)
+_MYSQL_CHANNEL_TABLE = "performance_schema.replication_connection_configuration"
+# TLS_CIPHERSUITES came with 8.0.19 (WL#13392); before it the column is unknown (1054).
 _MYSQL_CHANNELS = (
-    "SELECT CHANNEL_NAME, HOST, PORT, SSL_ALLOWED, SSL_CA_FILE, SSL_VERIFY_SERVER_CERTIFICATE, "
-    "TLS_VERSION FROM performance_schema.replication_connection_configuration"
+    f"SELECT {_MYSQL_CHANNEL_COLUMNS}, TLS_CIPHERSUITES FROM {_MYSQL_CHANNEL_TABLE}",  # noqa: S608
+    f"SELECT {_MYSQL_CHANNEL_COLUMNS} FROM {_MYSQL_CHANNEL_TABLE}",  # noqa: S608
 )
 
 
@@ -357,7 +362,12 @@ def _read_replication(conn, flavour: str, evidence: SessionEvidence) -> None:
             rows = _rows(conn, "SHOW ALL SLAVES STATUS", as_dicts=True)
             channels = [_mariadb_channel(row) for row in rows]
         else:
-            rows = _rows(conn, _MYSQL_CHANNELS, as_dicts=True)
+            try:
+                rows = _rows(conn, _MYSQL_CHANNELS[0], as_dicts=True)
+            except pymysql.err.MySQLError as exc:
+                if not exc.args or exc.args[0] != 1054:
+                    raise
+                rows = _rows(conn, _MYSQL_CHANNELS[1], as_dicts=True)
             channels = [_mysql_channel(row) for row in rows]
     except pymysql.err.MySQLError as exc:
         readout.state, readout.reason = _readout_failure(exc, "replication channels")
@@ -393,6 +403,7 @@ def _mysql_channel(row: dict) -> ReplicationChannel:
         ssl_verify_server_cert=_yes(row.get("SSL_VERIFY_SERVER_CERTIFICATE")),
         tls_version=_text(row.get("TLS_VERSION")),
         ssl_ca_file=_text(row.get("SSL_CA_FILE")) or "",
+        tls_ciphersuites=_text(row.get("TLS_CIPHERSUITES")) or None,
     )
 
 

@@ -12,7 +12,7 @@ from datetime import timedelta
 
 import django_filters as filters
 from django import forms
-from django.db.models import Exists, OuterRef, Q, TextField
+from django.db.models import Exists, OuterRef, Q, QuerySet, TextField
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
 from django.utils import timezone
@@ -20,11 +20,12 @@ from django.utils import timezone
 from checker.models import Observation
 from common.normalise import TLS_VERSIONS
 from dashboard.display import grade_label
-from inventory.models import CloudAccount, DBInstance, PendingAction, Provider
+from inventory.models import DBInstance, PendingAction, Provider
 from posture.catalogue import FINDING_IDS
 from posture.finding_report import in_report_order
 from posture.grades import EVERY_GRADE, NO_EVIDENCE, SEVERITIES
 from posture.models import Finding
+from posture.visibility import Visible, request_visible
 
 ANY = "any"
 UNKNOWN = "unknown"
@@ -73,17 +74,15 @@ class InstanceFilterForm(forms.Form):
         return tag
 
 
-def filter_choices() -> dict[str, list[str]]:
-    """The values the select boxes offer: three small queries, whatever the fleet size."""
-    pairs = DBInstance.objects.order_by("engine", "engine_version").values_list(
-        "engine", "engine_version"
-    )
+def filter_choices(visible: Visible) -> dict[str, list[str]]:
+    """The values the select boxes offer, from what the user may see (another team's
+    account names are not offered): three small queries, whatever the fleet size."""
+    instances = visible.instances
+    pairs = instances.order_by("engine", "engine_version").values_list("engine", "engine_version")
     pairs = list(pairs.distinct())
     return {
-        "account": list(CloudAccount.objects.values_list("name", flat=True)),
-        "region": list(
-            DBInstance.objects.order_by("region").values_list("region", flat=True).distinct()
-        ),
+        "account": list(visible.accounts.values_list("name", flat=True)),
+        "region": list(instances.order_by("region").values_list("region", flat=True).distinct()),
         "engine": sorted({engine for engine, _ in pairs}),
         "engine_version": sorted({version for _, version in pairs if version}),
     }
@@ -120,9 +119,11 @@ class InstanceFilterSet(filters.FilterSet):
         fields: list[str] = []
         form = InstanceFilterForm
 
-    def __init__(self, data=None, queryset=None, *, choices: dict[str, list[str]] | None = None):
+    def __init__(self, data, queryset: QuerySet[DBInstance], *, choices: dict[str, list[str]]):
+        # No default queryset: every caller says which endpoints the user may see
+        # (posture.visibility), so a filter set never reads the whole table by accident.
         super().__init__(data, queryset)
-        offered = choices or filter_choices()
+        offered = choices
         for name in FROM_THE_FLEET:
             self.filters[name].extra["choices"] = [(value, value) for value in offered[name]]
         self.now = timezone.now()
@@ -236,12 +237,16 @@ class FindingFilterSet(filters.FilterSet):
         model = Finding
         fields: list[str] = []
 
-    def __init__(self, data=None, queryset=None, *, instances: InstanceFilterSet | None = None):
-        if queryset is None:
-            queryset = Finding.objects.filter(resolved_at__isnull=True)
-        super().__init__(data, queryset)
-        self.instances = instances or InstanceFilterSet(data)
+    def __init__(self, data, *, instances: InstanceFilterSet):
+        super().__init__(data, Finding.objects.filter(resolved_at__isnull=True))
+        self.instances = instances  # the visible endpoints, filtered: findings follow them
 
     def filter_queryset(self, queryset):
         queryset = queryset.filter(instance__in=self.instances.qs.order_by().values("pk"))
         return in_report_order(super().filter_queryset(queryset))
+
+
+def instance_filters(request) -> InstanceFilterSet:
+    """The query string's filters over the endpoints the user may see."""
+    visible = request_visible(request)
+    return InstanceFilterSet(request.GET, visible.instances, choices=filter_choices(visible))

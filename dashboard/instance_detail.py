@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -106,9 +107,10 @@ def _related(instance, name):
         return None
 
 
-def load_instance_detail(pk: int) -> InstanceDetail:
+def load_instance_detail(instances: QuerySet[DBInstance], pk: int) -> InstanceDetail:
+    """Endpoint `pk` among `instances` (those the user may see), else 404."""
     instance = get_object_or_404(
-        DBInstance.objects.select_related(
+        instances.select_related(
             "account", "ca", "parent", "posture", "check_state", "check_state__latest"
         ),
         pk=pk,

@@ -27,6 +27,7 @@ from demo.progress import Steps
 from demo.servers import hold_closed_port, port_is_free, prepare, start
 from demo.world import ACCOUNTS, DATABASES, SERVERS
 from fleet.mariadb import FleetError
+from fleet.mysql8.persona import PersonaSpec
 
 ROOT = product.ROOT
 STEPS = 10
@@ -173,7 +174,10 @@ class Demo:
         return aliyun
 
     def start_servers(self, prepared) -> dict[str, int]:
-        title = f"MariaDB: starting {len(prepared)} servers"
+        personas = sum(1 for item in prepared if isinstance(item.spec, PersonaSpec))
+        title = (
+            f"servers: starting {len(prepared) - personas} MariaDB and {personas} MySQL 8 personas"
+        )
         with self.steps.step(title) as step:
             for item in prepared:
                 if item.moved_from:
@@ -248,7 +252,8 @@ class Demo:
             f"  dashboard  http://127.0.0.1:{self.args.port}/ — user '{product.ADMIN_USERNAME}',"
             f" password {password}\n"
             f"  grades     {summary.count_line(report)} (no catalogue finding caps at D)\n"
-            f"  world      {len(SERVERS)} MariaDB servers, moto on {aws.url}, "
+            f"  world      {len(SERVERS)} database servers (MariaDB and MySQL 8 personas), "
+            f"moto on {aws.url}, "
             f"Alibaba API on http://{aliyun.endpoint}\n"
             f"  data       {self.dir}\n"
             "Ctrl-C stops everything.\n",

@@ -23,6 +23,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from common.engines import version_tuple
+from fleet.mysql8.world import Channel
+
 # ---- accounts -----------------------------------------------------------------------------
 
 
@@ -83,7 +86,8 @@ RDS_CA_2019_END = datetime(2024, 8, 22, 17, 8, 50, tzinfo=UTC)
 
 @dataclass(frozen=True)
 class Server:
-    """A real MariaDB server: TLS options and the certificate it presents."""
+    """A database server: TLS options and the certificate it presents. A real MariaDB, or a
+    MySQL 8 persona where every database it serves is MySQL 8 (`mysql8_version`)."""
 
     name: str
     account: Account  # the checker password of this account logs in here
@@ -104,10 +108,15 @@ class Server:
     not_after: datetime | None = None  # a fixed end instead (a certificate that died with its CA)
     # TLS 1.0/1.1, RSA-1024 and SHA-1 need OpenSSL's security level 0, as on legacy servers.
     permissive_openssl: bool = False
+    # MySQL 8 only (the server is then a persona, fleet/mysql8/): replication channels and
+    # the group_replication_* variables of a Group Replication member.
+    channels: tuple[Channel, ...] = ()
+    group_replication: tuple[tuple[str, str], ...] | None = None
     # performance_schema ON: each client connection's TLS can be read (MariaDB's default is OFF).
     performance_schema: bool = False
-    # Application clients the demo keeps connected while it runs (demo/clients.py): how each
-    # connects (fleet/clients.py: "plaintext", "TLSv1.2", "TLSv1.0").
+    # Application clients and how each connects (fleet/clients.py: "plaintext", "TLSv1.2",
+    # "TLSv1.0"): a MariaDB server has them connected by the demo while it runs
+    # (demo/clients.py); a MySQL 8 persona lists them in performance_schema.threads.
     clients: tuple[str, ...] = ()
 
 
@@ -197,6 +206,34 @@ SERVERS: tuple[Server, ...] = (
         ssl_cipher=AEAD_FS_CIPHERS,
         issuer="apsaradb",
         valid_days=60,
+    ),
+    Server(
+        "gr-legacy-recovery",
+        PROD,
+        require_secure_transport=True,
+        ssl_cipher=AEAD_FS_CIPHERS,
+        group_replication=(
+            ("group_replication_ssl_mode", "REQUIRED"),
+            ("group_replication_recovery_use_ssl", "ON"),
+            ("group_replication_recovery_ssl_verify_server_cert", "OFF"),
+            ("group_replication_recovery_tls_version", "TLSv1,TLSv1.1"),
+            ("group_replication_recovery_tls_ciphersuites", ""),
+        ),
+    ),
+    Server(
+        "replica-unverified",
+        PROD,
+        require_secure_transport=True,
+        ssl_cipher=AEAD_FS_CIPHERS,
+        channels=(
+            Channel(
+                "upstream",
+                "orders-db.aaaaaaaaaa.us-east-1.rds.amazonaws.com",
+                ssl=True,
+                verify_server_cert=False,
+                tls_version=MODERN_TLS,
+            ),
+        ),
     ),
 )
 
@@ -400,6 +437,30 @@ DATABASES: tuple[Database, ...] = (
         because=("evidence.incomplete",),
         parameter_group="prod-mysql80-tls",
     ),
+    Database(
+        identifier="payments-gr",
+        account=PROD,
+        region="us-east-1",
+        engine="mysql",
+        engine_version="8.0.39",
+        server="gr-legacy-recovery",
+        grade="B",
+        shows="Group Replication member whose recovery channel allows TLS 1.0/1.1",
+        because=("group_replication.recovery_unencrypted",),
+        parameter_group="prod-mysql80-tls",
+    ),
+    Database(
+        identifier="orders-ext-replica",
+        account=PROD,
+        region="us-east-1",
+        engine="mysql",
+        engine_version="8.0.39",
+        server="replica-unverified",
+        grade="B",
+        shows="replica whose channel uses TLS without verifying its source's certificate",
+        because=("replication.unverified",),
+        parameter_group="prod-mysql80-tls",
+    ),
     # -- AWS, production account, eu-west-1
     Database(
         identifier="catalog-db",
@@ -600,6 +661,27 @@ def server(name: str) -> Server:
         if candidate.name == name:
             return candidate
     raise KeyError(name)
+
+
+# The MySQL 8.0 release an engine version stands for: Aurora MySQL 3.08 is 8.0.39-compatible,
+# ApsaraDB says only "8.0" (its current minor release, 8.0.36, stands in).
+_MYSQL8_FOR = {"aurora-mysql": "8.0.39", "MySQL": "8.0.36"}
+
+
+def mysql8_version(candidate: Server) -> str | None:
+    """The MySQL 8 version a server answers as (it is then a persona, fleet/mysql8/), or None
+    when a database it serves is not MySQL 8 (MariaDB, MySQL 5.7, an RDS Proxy)."""
+    versions = set()
+    for db in DATABASES:
+        if db.server != candidate.name:
+            continue
+        if db.engine.lower() not in ("mysql", "aurora-mysql") or not db.engine_version.startswith(
+            "8."
+        ):
+            return None
+        exact = version_tuple(db.engine_version)
+        versions.add(db.engine_version if len(exact) == 3 else _MYSQL8_FOR[db.engine])
+    return max(versions, key=version_tuple) if versions else None
 
 
 def databases_in(account: Account, region: str | None = None) -> list[Database]:

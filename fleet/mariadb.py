@@ -310,17 +310,23 @@ class Fleet:
     ):
         """`keep_data`: reuse each server's data directory under `base_dir` when it exists
         (the demo's servers survive restarts); otherwise every start copies a fresh one."""
+        from fleet.mysql8.persona import PersonaProcess, PersonaSpec
+
         names = [s.name for s in specs]
         if len(set(names)) != len(names):
             raise ValueError("server names must be unique within a fleet")
         self.binary = find_mariadbd()
-        if self.binary is None:
+        needs_mariadb = any(not isinstance(s, PersonaSpec) for s in specs)
+        if self.binary is None and needs_mariadb:
             raise FleetError("mariadbd not found: install Debian's mariadb-server")
         self._own_dir = base_dir is None
         # Short paths: a unix socket path must stay under 108 bytes.
         self.base_dir = base_dir or Path(tempfile.mkdtemp(prefix="tlsp-fleet-"))
+        # MySQL 8 scenarios run as personas (fleet/mysql8/): no MySQL 8 server can be installed.
         self.servers = {
-            s.name: MariaDBServer(s, self.base_dir, self.template, self.binary, keep_data=keep_data)
+            s.name: PersonaProcess(s, self.base_dir)
+            if isinstance(s, PersonaSpec)
+            else MariaDBServer(s, self.base_dir, self.template, self.binary, keep_data=keep_data)
             for s in specs
         }
         self._stopped = False

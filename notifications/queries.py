@@ -27,12 +27,14 @@ from notifications.digest import (
 from notifications.models import DigestSubscription
 from posture.models import Finding, GradeChange
 from posture.rules_clients import LEGACY_CLIENT_VERSIONS
+from posture.visibility import visible_to
 
 
 def scoped_instances(subscription: DigestSubscription) -> QuerySet[DBInstance]:
-    """Endpoints in scope: each non-empty dimension narrows (any of its values matches);
+    """Endpoints in scope: those the subscription's owner may see (their teams' accounts,
+    posture.visibility), narrowed by each non-empty dimension (any of its values matches);
     tags must all match, compared as text."""
-    instances = DBInstance.objects.filter(ACTIVE)
+    instances = visible_to(subscription.owner).instances.filter(ACTIVE)
     if subscription.providers:
         instances = instances.filter(provider__in=subscription.providers)
     account_ids = list(subscription.accounts.values_list("id", flat=True))

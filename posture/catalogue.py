@@ -151,6 +151,11 @@ CATALOGUE: tuple[Entry, ...] = (
         server.group_replication_recovery_unencrypted, fix.group_replication_statements,
     ),
     Entry(
+        "group_replication.unencrypted",
+        "Group Replication members talk without TLS (group_replication_ssl_mode)", "medium", "B",
+        server.group_replication_unencrypted, fix.group_replication_ssl_mode,
+    ),
+    Entry(
         "config.pending_reboot", "A TLS parameter changed but is not applied", "medium", "B",
         server.config_pending_reboot, fix.reboot,
     ),

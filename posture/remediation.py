@@ -169,30 +169,37 @@ def _mysql_new_syntax(effective: EffectiveFacts) -> bool:
     return not version or version >= (8, 0, 23)
 
 
+# Verifying the source needs the CA that signed its certificate; where the channel names
+# none, the statement names it as a placeholder.
+_SOURCE_CA = "'<path to the source CA certificate>'"
+
+
 def replication_statements(effective: EffectiveFacts, evidence: dict) -> str:
-    channels = evidence.get("channels", [])
-    names = [c.get("name", "") for c in channels] or [""]
+    channels = evidence.get("channels", []) or [{"name": ""}]
     new_syntax = not effective.uses_mariadb and _mysql_new_syntax(effective)
     lines = []
-    for name in names:
+    for found in channels:
+        name = found.get("name", "")
+        prefix = "SOURCE" if new_syntax else "MASTER"
+        ca = "" if found.get("ssl_ca_file") else f", {prefix}_SSL_CA={_SOURCE_CA}"
         if effective.uses_mariadb:
             conn = f" {sql_string(name)}" if name else ""
             lines.append(
                 f"STOP SLAVE{conn}; CHANGE MASTER{conn} TO MASTER_SSL=1, "
-                f"MASTER_SSL_VERIFY_SERVER_CERT=1; START SLAVE{conn};"
+                f"MASTER_SSL_VERIFY_SERVER_CERT=1{ca}; START SLAVE{conn};"
             )
         elif new_syntax:
             channel = f" FOR CHANNEL {sql_string(name)}" if name else ""
             lines.append(
                 f"STOP REPLICA{channel}; CHANGE REPLICATION SOURCE TO SOURCE_SSL=1, "
-                f"SOURCE_SSL_VERIFY_SERVER_CERT=1, SOURCE_TLS_VERSION='TLSv1.2,TLSv1.3'{channel}; "
-                f"START REPLICA{channel};"
+                f"SOURCE_SSL_VERIFY_SERVER_CERT=1{ca}, SOURCE_TLS_VERSION='TLSv1.2,TLSv1.3'"
+                f"{channel}; START REPLICA{channel};"
             )
         else:
             channel = f" FOR CHANNEL {sql_string(name)}" if name else ""
             lines.append(
                 f"STOP SLAVE{channel}; CHANGE MASTER TO MASTER_SSL=1, "
-                f"MASTER_SSL_VERIFY_SERVER_CERT=1, MASTER_TLS_VERSION='TLSv1.2'{channel}; "
+                f"MASTER_SSL_VERIFY_SERVER_CERT=1{ca}, MASTER_TLS_VERSION='TLSv1.2'{channel}; "
                 f"START SLAVE{channel};"
             )
     note = effective.provider.replication_note(effective, new_syntax=new_syntax)
@@ -207,6 +214,15 @@ def group_replication_statements(effective: EffectiveFacts, _evidence: dict) -> 
         "STOP GROUP_REPLICATION; SET PERSIST group_replication_recovery_use_ssl=ON; "
         "SET PERSIST group_replication_recovery_ssl_verify_server_cert=ON; "
         f"SET PERSIST group_replication_recovery_tls_version='{versions}'; START GROUP_REPLICATION;"
+    )
+
+
+def group_replication_ssl_mode(effective: EffectiveFacts, _evidence: dict) -> str:
+    # REQUIRED encrypts; VERIFY_IDENTITY also checks the peers' certificates and names.
+    return (
+        "STOP GROUP_REPLICATION; SET PERSIST group_replication_ssl_mode='REQUIRED'; "
+        "START GROUP_REPLICATION; -- on every member (VERIFY_IDENTITY once their certificates "
+        "name them)"
     )
 
 

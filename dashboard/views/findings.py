@@ -5,7 +5,7 @@ from django.shortcuts import render
 from django.urls import reverse
 
 from dashboard import charts
-from dashboard.filtersets import InstanceFilterSet
+from dashboard.filtersets import instance_filters
 from dashboard.links import instances_url, query_with
 from dashboard.listing import render_page, table_listing
 from dashboard.queries import finding_counts, severity_counts
@@ -15,7 +15,7 @@ from posture.finding_report import in_report_order, open_findings
 
 
 def finding_list(request):
-    filters = InstanceFilterSet(request.GET)
+    filters = instance_filters(request)
     instances = filters.qs
     severities = severity_counts(instances)
     rows = [
@@ -52,7 +52,7 @@ def finding_detail(request, finding_id):
     entry = ENTRIES.get(finding_id)
     if entry is None:
         raise Http404("No such catalogue id.")
-    filters = InstanceFilterSet(request.GET)
+    filters = instance_filters(request)
     findings = in_report_order(open_findings(filters.qs, [finding_id]))
     listing = table_listing(request, FINDING_TABLE, findings, rows=finding_table_rows)
     context = {

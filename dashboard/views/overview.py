@@ -7,18 +7,22 @@ from dashboard import charts, queries
 from dashboard.display import grade_css, grade_label
 from dashboard.freshness import read_freshness
 from dashboard.links import instances_url
+from inventory.models import ACTIVE
+from posture.visibility import request_visible
 
 
 def home(request):
     now = timezone.now()
+    visible = request_visible(request)
     grades = [
-        (grade, count, instances_url(grade=grade)) for grade, count in queries.grade_distribution()
+        (grade, count, instances_url(grade=grade))
+        for grade, count in queries.grade_distribution(visible)
     ]
-    findings = [f for f in queries.finding_counts() if f.endpoints]
+    findings = [f for f in queries.finding_counts(visible.instances.filter(ACTIVE)) if f.endpoints]
     findings.sort(key=lambda f: -f.endpoints)
-    rotations = queries.pending_rotations()
+    rotations = queries.pending_rotations(visible)
     context = {
-        "counts": queries.home_counts(),
+        "counts": queries.home_counts(visible),
         "grades": grades,
         "grade_chart": charts.column_chart(
             "grade-chart",
@@ -49,12 +53,12 @@ def home(request):
                 for f in findings
             ],
         ),
-        "expiry": _expiry_rows(queries.expiry_counts(now)),
-        "readiness": _readiness_rows(queries.readiness_counts()),
+        "expiry": _expiry_rows(queries.expiry_counts(visible, now)),
+        "readiness": _readiness_rows(queries.readiness_counts(visible)),
         "pending_href": instances_url(pending="yes"),
         "rotations": list(rotations[:10]),
         "rotation_count": rotations.count(),
-        "freshness": read_freshness(now),
+        "freshness": read_freshness(visible, now),
     }
     return render(request, "dashboard/home.html", context)
 

@@ -12,6 +12,7 @@ from inventory.models import CACertificate, CloudAccount, DBInstance, PendingAct
 from notifications.models import DigestSubscription
 from posture.models import Finding, GradeChange, InstancePosture
 from tests.notifications.smtp import SMTPServer
+from tests.teams import join_team
 
 # Monday 2026-11-23 09:00 in Berlin.
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
@@ -180,7 +181,8 @@ def fleet(db):
 
 @pytest.fixture
 def owner(django_user_model):
-    return django_user_model.objects.create_user("platform", password="pw-for-tests-only")
+    user = django_user_model.objects.create_user("platform", password="pw-for-tests-only")
+    return join_team(user)  # every account: a digest's scope is what its owner may see
 
 
 def subscribe(owner, **fields) -> DigestSubscription:

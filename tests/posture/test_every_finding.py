@@ -64,7 +64,10 @@ def _worst_aws():
             ),
         ],
     )
-    session.group_replication = {"group_replication_recovery_use_ssl": "OFF"}
+    session.group_replication = {
+        "group_replication_recovery_use_ssl": "OFF",
+        "group_replication_ssl_mode": "DISABLED",
+    }
     facts = aws_mysql(
         parameters=(
             param("require_secure_transport", "1"),
