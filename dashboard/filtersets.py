@@ -35,6 +35,13 @@ FAILED_CHECKS = tuple(s for s in Observation.Status.values if s != Observation.S
 GRADE_CHOICES = [(grade, grade_label(grade)) for grade in EVERY_GRADE]
 ENFORCEMENT = [("enforced", "enforced"), ("not-enforced", "not enforced"), (UNKNOWN, UNKNOWN)]
 LOWEST_TLS = [(v, v) for v in (*TLS_VERSIONS, UNKNOWN)]
+# Would the change break a client seen within TLSPOSTURE_CLIENT_WINDOW_DAYS?
+READINESS = [
+    ("ready", "ready"),
+    ("not-ready", "not ready"),
+    (UNKNOWN, UNKNOWN),
+    ("done", "already done"),
+]
 EXPIRY = [
     ("expired", "already expired"),
     *((str(days), f"within {days} days") for days in EXPIRY_WINDOWS),
@@ -94,6 +101,8 @@ class InstanceFilterSet(filters.FilterSet):
     grade = choice("Grade", GRADE_CHOICES, method="by_grade")
     enforcement = choice("Transport", ENFORCEMENT, method="by_enforcement")
     lowest_tls = choice("Lowest TLS accepted", LOWEST_TLS, method="by_lowest_tls")
+    enforce_tls = choice("Ready to enforce TLS", READINESS, method="by_readiness")
+    drop_legacy_tls = choice("Ready to drop TLS 1.0/1.1", READINESS, method="by_readiness")
     cert_expires = choice("Server certificate expires", EXPIRY, method="by_expiry")
     ca_expires = choice("CA expires", EXPIRY, method="by_expiry")
     ca = text("CA", field_name="ca_identifier", max_length=100)
@@ -162,6 +171,14 @@ class InstanceFilterSet(filters.FilterSet):
         if value == UNKNOWN:
             return instances.filter(posture__transport_enforced__isnull=True)
         return instances.filter(posture__transport_enforced=(value == "enforced"))
+
+    def by_readiness(self, instances, name, value):
+        field = f"posture__{name}_readiness"
+        if value == UNKNOWN:  # never evaluated counts as unknown
+            return instances.filter(
+                Q(posture__isnull=True) | Q(**{field: UNKNOWN}) | Q(**{field: ""})
+            )
+        return instances.filter(**{field: value})
 
     def by_lowest_tls(self, instances, name, value):
         if value == UNKNOWN:

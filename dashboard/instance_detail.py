@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
+from checker.client_evidence import client_window
 from checker.evidence import (
     CIPHER_CLASSES,
     PROTOCOL_VERSIONS,
@@ -23,7 +25,7 @@ from checker.evidence import (
     SessionEvidence,
     Verdict,
 )
-from checker.models import Observation, TargetState
+from checker.models import ClientReadout, ClientSighting, Observation, TargetState
 from inventory.models import DBInstance, PendingAction, TLSParameter
 from posture.catalogue import ENTRIES
 from posture.grades import severity_rank
@@ -92,6 +94,10 @@ class InstanceDetail:
     live: LiveEvidence | None
     # The stored evaluation is older than the newest evidence (models.evaluation_behind).
     evaluation_behind: bool = False
+    # Clients seen within the window, and what the latest check could read of them.
+    clients: list[ClientSighting] = field(default_factory=list)
+    client_readout: ClientReadout | None = None
+    client_window_days: int = 30
 
 
 def _related(instance, name):
@@ -135,6 +141,13 @@ def load_instance_detail(instances: QuerySet[DBInstance], pk: int) -> InstanceDe
         history=list(instance.grade_history.all()[:HISTORY_LIMIT]),
         live=read_live(state.latest) if state and state.latest else None,
         evaluation_behind=is_behind(instance, _related(instance, "posture"), state),
+        clients=list(
+            ClientSighting.objects.filter(
+                instance=instance, last_seen__gte=timezone.now() - client_window()
+            ).order_by("tls_version", "-last_seen", "user", "host")
+        ),
+        client_readout=ClientReadout.objects.filter(instance=instance).first(),
+        client_window_days=client_window().days,
     )
 
 

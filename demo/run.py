@@ -20,6 +20,7 @@ from demo import product, summary
 from demo.accounts import DEFAULT_CLOSED_PORT, Wiring, render_accounts
 from demo.aliyun_seed import endpoints as aliyun_endpoints
 from demo.certificates import authorities
+from demo.clients import start_clients, stop_clients
 from demo.clouds import ALIYUN_PORT, MOTO_PORT, AliyunCloud, AwsCloud
 from demo.lock import DemoBusy, DemoLock
 from demo.progress import Steps
@@ -186,6 +187,12 @@ class Demo:
             ports = {server.spec.name: server.port for server in fleet}
             low, high = min(ports.values()), max(ports.values())
             step.say(f"on 127.0.0.1:{low}–{high}, data in {self.dir / 'servers'}")
+            loops = start_clients(fleet)
+            self.running.callback(stop_clients, loops)  # before the servers stop
+            step.say(
+                f"{len(loops)} application clients connected (plaintext, TLS 1.2, TLS 1.0) "
+                "from 127.0.0.2–4"
+            )
         return ports
 
     def import_accounts(self, aws: AwsCloud, aliyun: AliyunCloud, ports: dict[str, int]):

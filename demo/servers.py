@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from demo.certificates import Authorities, server_certificate
+from demo.clients import persona_clients
 from demo.world import DATABASES, SERVERS, Server, mysql8_version
 from fleet.certs import ServerCertificate
 from fleet.mariadb import Credentials, Fleet, ServerSpec, free_port
@@ -94,6 +95,7 @@ def prepare(
             tls_version=server.tls_version,
             ssl_cipher=server.ssl_cipher,
             permissive_openssl=server.permissive_openssl,
+            performance_schema=server.performance_schema,
             # Not enforced: an application account that may log in without TLS, as in
             # most real fleets that never enforced it.
             accounts_without_ssl=not server.require_secure_transport,
@@ -117,6 +119,7 @@ def _persona(server: Server, version: str, certificate, port: int) -> PersonaSpe
         port=port,
         channels=server.channels,
         group_replication=server.group_replication,
+        client_threads=persona_clients(server),
     )
 
 

@@ -112,6 +112,12 @@ class Server:
     # the group_replication_* variables of a Group Replication member.
     channels: tuple[Channel, ...] = ()
     group_replication: tuple[tuple[str, str], ...] | None = None
+    # performance_schema ON: each client connection's TLS can be read (MariaDB's default is OFF).
+    performance_schema: bool = False
+    # Application clients and how each connects (fleet/clients.py: "plaintext", "TLSv1.2",
+    # "TLSv1.0"): a MariaDB server has them connected by the demo while it runs
+    # (demo/clients.py); a MySQL 8 persona lists them in performance_schema.threads.
+    clients: tuple[str, ...] = ()
 
 
 SERVERS: tuple[Server, ...] = (
@@ -128,7 +134,8 @@ SERVERS: tuple[Server, ...] = (
         tls_version="TLSv1.2",
         ssl_cipher=AEAD_FS_CIPHERS,
     ),
-    Server("optional", PROD),
+    # A plaintext client and a TLS 1.2 one: enforcing TLS would break the first.
+    Server("optional", PROD, performance_schema=True, clients=("plaintext", "TLSv1.2")),
     Server("proxy-public", PROD, issuer="public"),
     Server(
         "legacy-tls",
@@ -137,6 +144,9 @@ SERVERS: tuple[Server, ...] = (
         tls_version=LEGACY_TLS,
         ssl_cipher=ECDHE_CIPHERS,
         permissive_openssl=True,
+        # A TLS 1.0 client: refusing TLS 1.0/1.1 would break it.
+        performance_schema=True,
+        clients=("TLSv1.0", "TLSv1.2"),
     ),
     Server(
         "ca-2019",
@@ -166,7 +176,14 @@ SERVERS: tuple[Server, ...] = (
     ),
     Server("untrusted", STAGING, require_secure_transport=True, issuer="private"),
     Server("aliyun-plaintext", ALIYUN, tls=False, tls_version=LEGACY_TLS),
-    Server("aliyun-optional", ALIYUN, issuer="apsaradb"),
+    # Only a TLS 1.2 client: ready to enforce TLS.
+    Server(
+        "aliyun-optional",
+        ALIYUN,
+        issuer="apsaradb",
+        performance_schema=True,
+        clients=("TLSv1.2",),
+    ),
     Server(
         "aliyun-forced",
         ALIYUN,
@@ -391,8 +408,8 @@ DATABASES: tuple[Database, ...] = (
         engine_version="8.0.39",
         server="optional",
         grade="C",
-        shows="default parameter group: TLS offered, not enforced",
-        because=("transport.not_enforced",),
+        shows="default parameter group: TLS offered, not enforced; a plaintext client connects",
+        because=("transport.not_enforced", "clients.plaintext_observed"),
     ),
     Database(
         identifier="orders-proxy",
@@ -479,8 +496,8 @@ DATABASES: tuple[Database, ...] = (
         engine_version="5.7.44",
         server="legacy-tls",
         grade="B",
-        shows="MySQL 5.7 enforcing TLS, but TLS 1.0/1.1 still allowed",
-        because=("protocol.legacy_tls",),
+        shows="MySQL 5.7 enforcing TLS, TLS 1.0/1.1 still allowed and a TLS 1.0 client uses it",
+        because=("protocol.legacy_tls", "clients.legacy_tls_observed"),
         parameter_group="reports-mysql57-enforced",
     ),
     Database(
@@ -590,7 +607,7 @@ DATABASES: tuple[Database, ...] = (
         engine_version="8.0",
         server="aliyun-optional",
         grade="C",
-        shows="SSL enabled but not forced",
+        shows="SSL enabled but not forced; only TLS clients: ready to enforce",
         because=("transport.not_enforced",),
         ssl="enabled",
         description="shop-web",

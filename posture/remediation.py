@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from common import engines
 from common.normalise import TLS_VERSIONS, lowest_tls_version
+from posture import rules_clients
 from posture.ciphers import weakening_tokens
 from posture.effective import EffectiveFacts
 
@@ -43,6 +44,34 @@ def enforce_transport(effective: EffectiveFacts, _evidence: dict) -> str:
     return effective.provider.enforce_tls(effective)
 
 
+def enforce_transport_when_ready(effective: EffectiveFacts, evidence: dict) -> str:
+    """transport.not_enforced: how, then who would break (posture/rules_clients.py)."""
+    readiness = rules_clients.enforce_tls_readiness(effective)
+    last = f"Readiness: {readiness.verdict}."
+    if readiness.state == rules_clients.NOT_READY:
+        last += " Move these clients to TLS first: once TLS is enforced they fail with error 3159."
+    elif readiness.state == rules_clients.UNKNOWN:
+        last += (
+            " A client still connecting without TLS would fail with error 3159 "
+            "(clients.plaintext_observed names them once the checker can read them)."
+        )
+    return "\n".join([enforce_transport(effective, evidence), last])
+
+
+def clients_to_tls(effective: EffectiveFacts, evidence: dict) -> str:
+    clients = [c["client"] for c in evidence.get("clients", [])]
+    lines = [
+        "Configure each of these clients to connect with TLS, verifying the server "
+        "(ssl-mode=VERIFY_IDENTITY with the provider's trust bundle): "
+        + (", ".join(clients[:_MAX_LISTED]) or "the clients counted without names")
+        + ("" if len(clients) <= _MAX_LISTED else f" and {len(clients) - _MAX_LISTED} more")
+        + ".",
+        "Once none is seen for the whole window, enforce TLS:",
+        enforce_transport(effective, evidence),
+    ]
+    return "\n".join(lines)
+
+
 def require_ssl_per_account(effective: EffectiveFacts, evidence: dict) -> str:
     accounts = evidence.get("accounts", [])
     lines = [
@@ -69,6 +98,29 @@ def restrict_tls_versions(effective: EffectiveFacts, _evidence: dict) -> str:
     if note:
         return note
     return provider.change_parameters(facts, {"tls_version": _target_tls_versions(effective)})
+
+
+def restrict_tls_versions_when_ready(effective: EffectiveFacts, evidence: dict) -> str:
+    """protocol.legacy_tls: how, then which clients would break."""
+    readiness = rules_clients.drop_legacy_tls_readiness(effective)
+    last = f"Readiness: {readiness.verdict}."
+    if readiness.state == rules_clients.NOT_READY:
+        last += " Upgrade these clients' TLS library or driver to TLS 1.2 first."
+    return "\n".join([restrict_tls_versions(effective, evidence), last])
+
+
+def clients_to_modern_tls(effective: EffectiveFacts, evidence: dict) -> str:
+    clients = [f"{c['client']} ({c['tls_version']})" for c in evidence.get("clients", [])]
+    return "\n".join(
+        [
+            "Upgrade the TLS library or driver of these clients so they negotiate TLS 1.2 or "
+            f"1.3: {', '.join(clients[:_MAX_LISTED])}"
+            + ("" if len(clients) <= _MAX_LISTED else f" and {len(clients) - _MAX_LISTED} more")
+            + ".",
+            "Once none is seen for the whole window, refuse TLS 1.0/1.1:",
+            restrict_tls_versions(effective, evidence),
+        ]
+    )
 
 
 def strong_ciphers(effective: EffectiveFacts, _evidence: dict) -> str:

@@ -292,6 +292,9 @@ TLSPOSTURE = {
     # Credential variables beyond TLSPOSTURE_CRED_*: names or globs (common/credential_names.py).
     "CRED_ALLOW": env_list("TLSPOSTURE_CRED_ALLOW"),
     "STALE_AFTER_HOURS": env_int("TLSPOSTURE_STALE_AFTER_HOURS", 26),
+    # How long client connections seen by checks count as evidence (checker/client_evidence.py):
+    # long enough that a batch job connecting once a night is caught by a nightly check.
+    "CLIENT_WINDOW_DAYS": env_int("TLSPOSTURE_CLIENT_WINDOW_DAYS", 30),
     "EXPIRY_THRESHOLDS_DAYS": [int(d) for d in env_list("TLSPOSTURE_EXPIRY_THRESHOLDS", "90,30,7")],
     # Where non-staff users may send digests besides their own address
     # (notifications/recipients.py).

@@ -54,12 +54,35 @@ def home(request):
             ],
         ),
         "expiry": _expiry_rows(queries.expiry_counts(visible, now)),
+        "readiness": _readiness_rows(queries.readiness_counts(visible)),
         "pending_href": instances_url(pending="yes"),
         "rotations": list(rotations[:10]),
         "rotation_count": rotations.count(),
         "freshness": read_freshness(visible, now),
     }
     return render(request, "dashboard/home.html", context)
+
+
+READINESS_ROWS = (
+    ("enforce_tls", "Enforce TLS"),
+    ("drop_legacy_tls", "Drop TLS 1.0/1.1"),
+)
+READINESS_STATES = ("ready", "not-ready", "unknown", "done")
+
+
+def _readiness_rows(counts):
+    """(change, [(state, endpoints, their list)]) per change (docs/design.md "Client
+    readiness")."""
+    return [
+        (
+            words,
+            [
+                (state, counts[change][state], instances_url(**{change: state}))
+                for state in READINESS_STATES
+            ],
+        )
+        for change, words in READINESS_ROWS
+    ]
 
 
 EXPIRY_ROWS = (

@@ -223,3 +223,28 @@ def test_without_grants_the_accounts_and_channels_are_unknown(mysql8_fleet):
     assert session.replication.state == "no-privilege" and "1142" in session.replication.reason
     assert _raised(evaluation) == set()
     assert "replication.unencrypted" in evaluation.unknown
+
+
+def test_the_clients_of_a_mysql8_server_are_named_with_their_tls(mysql8_fleet):
+    """MySQL 8's performance_schema.threads and status_by_thread (docs/reference/mysql-tls.md
+    "Client connections and their TLS"): the persona's two other clients, one without TLS."""
+    evidence, _ = _check(mysql8_fleet, "mysql80_enforced")
+    clients = evidence.session.clients
+    assert (clients.state, clients.performance_schema) == ("ok", "ON")
+    named = {(c.user, c.host, c.connection_type, c.tls_version) for c in clients.connections}
+    assert named == {
+        ("app", "10.0.1.15", "SSL/TLS", "TLSv1.3"),
+        ("reporting", "10.0.2.40", "TCP/IP", None),
+    }
+    assert clients.kept_apart["checker"] == 1 and clients.kept_apart["system"] >= 1
+    assert {"Connections", "Ssl_accepts"} <= set(clients.counters)
+
+
+def test_a_checker_without_the_grant_is_told_which_to_add(mysql8_fleet):
+    evidence, _ = _check(mysql8_fleet, "mysql80_checker_without_grants")
+    clients = evidence.session.clients
+    assert clients.state == "no-privilege"
+    assert clients.reason.startswith(
+        "unknown: grant SELECT on performance_schema.threads and status_by_thread (GRANT SELECT "
+        "ON performance_schema.threads TO 'tlsposture'@'%'"
+    )

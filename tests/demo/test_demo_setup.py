@@ -105,6 +105,21 @@ def test_each_grade_comes_from_the_findings_the_scenario_is_about(first_run):
             assert set(db.because) <= open_ids, (endpoint, sorted(open_ids))
 
 
+def test_the_clients_show_who_would_break_and_who_is_ready(first_run):
+    wordpress = first_run.rows[("demo-aws-prod", "wordpress-db")]
+    assert wordpress["enforce_tls_readiness"] == "not-ready"
+    # wordpress-db is a MySQL 8 persona: its performance_schema lists a plaintext client.
+    assert wordpress["enforce_tls_verdict"].startswith("would break: app@10.0.3.7 ")
+    reports = first_run.rows[("demo-aws-prod", "reports-57")]
+    assert reports["enforce_tls_readiness"] == "done"
+    assert reports["drop_legacy_tls_verdict"].startswith("would break: app_ssl@127.0.0.4 ")
+    shopweb = first_run.rows[("demo-aliyun", "rm-bp1shopweb")]
+    assert shopweb["enforce_tls_readiness"] == "ready"
+    assert shopweb["enforce_tls_verdict"].startswith(
+        "safe to enforce TLS: no plaintext client in 1 check over "
+    )
+
+
 def test_every_grade_the_catalogue_can_give_appears(first_run):
     assert {row["grade"] for row in first_run.rows.values()} == set(GRADES_SHOWN)
 

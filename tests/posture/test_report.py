@@ -49,6 +49,10 @@ EXTRA_ROW_KEYS = {
     "ssl_forced",
     "evaluated_at",
     "evaluation_behind",
+    "enforce_tls_readiness",
+    "enforce_tls_verdict",
+    "drop_legacy_tls_readiness",
+    "drop_legacy_tls_verdict",
 }
 ISO_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 
