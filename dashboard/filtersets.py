@@ -30,6 +30,9 @@ ANY = "any"
 UNKNOWN = "unknown"
 EXPIRY_WINDOWS = (7, 30, 90)
 FAILED_CHECKS = tuple(s for s in Observation.Status.values if s != Observation.Status.OK)
+# Checks that could not do their job (no answer, timeout, the checker's own login failed). A
+# TLS verification failure is not one of them: it is the endpoint's posture, shown as findings.
+COULD_NOT_RUN = (Observation.Status.UNREACHABLE, Observation.Status.AUTH_FAILED)
 
 GRADE_CHOICES = [(grade, grade_label(grade)) for grade in EVERY_GRADE]
 ENFORCEMENT = [("enforced", "enforced"), ("not-enforced", "not enforced"), (UNKNOWN, UNKNOWN)]
@@ -39,7 +42,12 @@ EXPIRY = [
     *((str(days), f"within {days} days") for days in EXPIRY_WINDOWS),
     (UNKNOWN, UNKNOWN),
 ]
-CHECKS = [("ok", "ok"), ("failed", "failed"), ("never", "never checked")]
+CHECKS = [
+    ("ok", "ok"),
+    ("failed", "failed"),
+    ("could-not-run", "could not run"),
+    ("never", "never checked"),
+]
 STATES = [("gone", "gone"), ("all", "current and gone")]
 FINDINGS = [(finding_id, finding_id) for finding_id in FINDING_IDS]
 SEVERITY = [(severity, severity) for severity in SEVERITIES]
@@ -187,6 +195,8 @@ class InstanceFilterSet(filters.FilterSet):
             )
         if value == "failed":
             return instances.filter(check_state__status__in=FAILED_CHECKS)
+        if value == "could-not-run":
+            return instances.filter(check_state__status__in=COULD_NOT_RUN)
         return instances.filter(check_state__status=value)
 
     def by_pending(self, instances, name, value):

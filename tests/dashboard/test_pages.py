@@ -196,3 +196,37 @@ def test_runs_page_shows_each_regions_outcome_and_errors(viewer_client, world):
     assert "AccessDenied: not authorized to rds:Describe" in html
     assert "InvalidAccessKeyId.NotFound" in html
     assert '<a href="/instances/?check=failed">1</a>' in html
+
+
+def test_banner_counts_checks_that_could_not_run_not_failed_tls_verification(
+    viewer_client, world, settings
+):
+    """A failed TLS verification is posture (a finding), not a check that could not run."""
+    from checker.models import TargetState
+
+    settings.TLSPOSTURE = {**settings.TLSPOSTURE, "STALE_AFTER_HOURS": 24 * 365}
+    DBInstance.objects.exclude(identifier__in=["orders-db", "expiring-db"]).delete()
+    from inventory.models import CloudAccount, SyncRegion, SyncRun
+
+    CloudAccount.objects.filter(name="cn-aliyun").delete()
+    run = SyncRun.objects.create(
+        account=world["prod"], started_at=NOW, finished_at=NOW, status="ok"
+    )
+    SyncRegion.objects.create(
+        run=run, region="us-east-1", status="ok", started_at=NOW, finished_at=NOW
+    )
+    orders = DBInstance.objects.get(identifier="orders-db")
+    expiring = DBInstance.objects.get(identifier="expiring-db")
+    TargetState.objects.filter(instance=orders).update(status="tls-failed")
+    TargetState.objects.update_or_create(
+        instance=expiring, defaults={"status": "ok", "last_checked": NOW}
+    )
+    html = _html(viewer_client, reverse("dashboard:home"))
+    assert 'class="banner stale"' not in html  # tls-failed alone raises no banner
+    TargetState.objects.filter(instance=orders).update(status="unreachable")
+    html = _html(viewer_client, reverse("dashboard:home"))
+    banner = re.search(r'<section class="banner stale" role="alert".*?</section>', html, re.S)
+    assert "1 endpoint could not be checked" in banner.group(0)
+    assert "check=could-not-run" in banner.group(0)
+    listed = _html(viewer_client, "/instances/?check=could-not-run")
+    assert "orders-db" in listed and "expiring-db" not in listed
