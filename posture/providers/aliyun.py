@@ -69,6 +69,7 @@ class Aliyun(Provider):
         "parameters": "rds:DescribeParameters",
         "ssl": "rds:DescribeDBInstanceSSL",
     }
+    cli_prefixes = ("aliyun ",)
 
     # ---- parameters --------------------------------------------------------------------
 
@@ -89,6 +90,21 @@ class Aliyun(Provider):
                 console(facts, "Parameters", "Modifiable Parameters", settings)
                 + (" (the instance restarts)" if restart else ""),
             ]
+        )
+
+    def restart_reasons(
+        self, effective: EffectiveFacts, *, parameters: list[str], certificate: bool
+    ) -> list[str]:
+        reasons = super().restart_reasons(effective, parameters=parameters, certificate=certificate)
+        if reasons:
+            reasons[-1] += " (ModifyParameter --Forcerestart true restarts the instance)"
+        if certificate:
+            reasons.append("a new cloud certificate restarts MySQL 5.6/5.7 (8.0 does not)")
+        return reasons
+
+    def ca_clients_must_trust(self, effective: EffectiveFacts, *, rotation: str) -> str:
+        return "the instance's new CA certificate: " + console(
+            effective.facts, "Data Security", "SSL", "Download CA Certificate"
         )
 
     # ---- transport ---------------------------------------------------------------------

@@ -95,7 +95,13 @@ def test_filter_sort_page_and_open_an_endpoint_with_htmx(site, chromium, screens
         page.click("#instance-table a:has-text('legacy-db')")
         page.wait_for_selector("h1:has-text('legacy-db')")
         assert "C — weak" in page.locator("h1").inner_text()
-        assert page.locator("#finding-transport\\.not_enforced pre.remediation").is_visible()
+        assert page.locator("#fix-plan-script").is_visible()  # the answer, before internals
+        assert "orders-tls" in page.locator("#fix-plan-impact").inner_text()
+        # The finding's own remediation and raw evidence sit behind a disclosure.
+        raw = page.locator("#finding-transport\\.not_enforced pre.remediation")
+        assert not raw.is_visible()
+        page.click("#finding-transport\\.not_enforced details.raw summary")
+        assert raw.is_visible()
         screenshot(page, "3-endpoint")
         assert violations == []  # everything above ran under the Content-Security-Policy
     finally:

@@ -119,8 +119,14 @@ def test_instance_page_shows_evidence_findings_parameters_and_history(viewer_cli
     assert "A+ — exemplary" in html
     assert "<code>require_secure_transport</code>" in html  # parameters table
     assert "parameter group" in html and "in-sync" in html
-    assert '<th scope="row">TLSv1.3</th><td><span class="verdict verdict-accepted">accepted' in html
-    assert '<th scope="row">SSLv3</th><td><span class="verdict verdict-rejected">rejected' in html
+    assert (
+        '<th scope="row">TLSv1.3</th><td><span class="verdict verdict-accepted tone-good">accepted'
+        in html
+    )
+    assert (
+        '<th scope="row">SSLv3</th><td><span class="verdict verdict-rejected tone-good">rejected'
+        in html
+    )
     assert "<code>TLS_AES_256_GCM_SHA384</code>" in html  # negotiated suite
     assert "Chain verifies against the bundle" in html
     assert "leaf: CN=orders-db.abc.us-east-1.rds.amazonaws.com" in html

@@ -18,7 +18,7 @@ BUDGET = {
     "instances": 8,
     "instances filtered and sorted": 8,
     "instances page 3": 8,
-    "instance": 8,
+    "instance": 12,  # + the fix plan: the endpoint's facts (3) and who shares its group (1)
     "check status": 3,
     "certificates": 15,
     "findings": 7,
