@@ -81,7 +81,24 @@ def _checked(value, row: Row):
     return format_html("{}<br>{}", status, display.when(value, short=True))
 
 
+def _finding(value, row: Row):
+    return format_html(
+        '<a href="{}#finding-{}"><code>{}</code></a>',
+        reverse("dashboard:instance", args=[row.pk]),
+        value,
+        value,
+    )
+
+
+def _reach(value, row: Row):
+    if not value or value <= 1:
+        return "this endpoint"
+    return format_html("{} endpoints", value)
+
+
 RENDERERS: dict[str, Callable[[object, Row], object]] = {
+    "finding": _finding,
+    "reach": _reach,
     "instance": _instance,
     "provider": _provider,
     "engine": lambda value, row: f"{value} {row.data.get('engine_version') or ''}".strip(),

@@ -12,6 +12,7 @@ from datetime import timedelta
 
 import django_filters as filters
 from django import forms
+from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, TextField
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
@@ -109,6 +110,9 @@ class InstanceFilterSet(filters.FilterSet):
     finding = choice("Open finding", FINDINGS, method="by_open_finding")
     severity = choice("Open finding of severity", SEVERITY, method="by_open_finding")
     tag = text("Tag", method="by_tag", max_length=300, help_text="key=value")
+    environment = text(
+        "Environment", method="by_environment", max_length=255, help_text="prod, staging …"
+    )
     check = choice("Last check", CHECKS, method="by_check")
     pending = choice("Pending rotation", [("yes", "pending")], method="by_pending")
     # Without a value only current endpoints show (filter_queryset).
@@ -135,6 +139,21 @@ class InstanceFilterSet(filters.FilterSet):
     @property
     def is_filtered(self) -> bool:
         return bool(self.values)
+
+    # Shown at once; the rest sit behind "more filters" (opened when one of them is in force).
+    PRIMARY = ("q", "account", "grade", "severity", "cert_expires")
+
+    @property
+    def primary_fields(self):
+        return [self.form[name] for name in self.PRIMARY if name in self.form.fields]
+
+    @property
+    def more_fields(self):
+        return [self.form[name] for name in self.form.fields if name not in self.PRIMARY]
+
+    @property
+    def more_in_force(self) -> int:
+        return sum(1 for name in self.values if name not in self.PRIMARY)
 
     def active(self) -> list[tuple[str, str]]:
         """(label, shown value) of each filter in force, for the "filtered by" line."""
@@ -187,6 +206,11 @@ class InstanceFilterSet(filters.FilterSet):
         # Keys such as "aws:cloudformation:stack" are taken whole (no JSON path), as text.
         text = Cast(KeyTextTransform(key, "tags"), output_field=TextField())
         return instances.alias(tag_value=text).filter(tag_value=value)
+
+    def by_environment(self, instances, name, value):
+        # The value of the tag TLSPOSTURE["ENVIRONMENT_TAG"] names (docs/design.md).
+        tag = settings.TLSPOSTURE.get("ENVIRONMENT_TAG", "")
+        return self.by_tag(instances, name, f"{tag}={value}") if tag else instances.none()
 
     def by_check(self, instances, name, value):
         if value == "never":

@@ -114,7 +114,10 @@ INSTANCE_TABLE = Table(
         report_column("region", sort=("region",)),
         report_column("engine", cell="engine", sort=("engine", "engine_version")),
         report_column("endpoint", header="Address", cell="code", sort=("endpoint_host",)),
-        report_column("grade", cell="grade", sort=(_rank("posture__grade", GRADE_ORDER),)),
+        # Worst first: the first click on "Grade" answers "which are the worst".
+        report_column(
+            "grade", cell="grade", sort=(_rank("posture__grade", tuple(reversed(GRADE_ORDER))),)
+        ),
         report_column(
             "transport_enforced",
             header="Transport",
@@ -201,5 +204,36 @@ FINDING_TABLE = Table(
         "instance__region",
         "instance__identifier",
         "instance_id",
+    ),
+)
+
+
+def _worklist_column(key: str, header: str, **kwargs) -> TableColumn:
+    return TableColumn(key, header, lambda row, key=key: row[key], **kwargs)
+
+
+# The fleet worklist (/findings/): endpoint × finding in the order to fix them
+# (dashboard/worklist.py sets the order; the columns do not re-sort it).
+WORKLIST_TABLE = Table(
+    name="worklist",
+    columns=(
+        _worklist_column("identifier", "Endpoint", cell="instance"),
+        _worklist_column("id", "Finding", cell="finding"),
+        _worklist_column("severity", "Severity", cell="severity"),
+        _worklist_column("grade", "Grade", cell="grade"),
+        _worklist_column("expires", "Expires first", cell="expiry"),
+        _worklist_column("one_change_fixes", "One change fixes", cell="reach"),
+        _worklist_column("environment", "Environment"),
+        _worklist_column("account", "Account"),
+        _worklist_column("region", "Region"),
+    ),
+    default_order=(
+        "severity_rank",
+        "grade_rank",
+        "expires_first",
+        "-one_change_fixes",
+        "instance__identifier",
+        "instance_id",
+        "finding_id",
     ),
 )

@@ -38,6 +38,11 @@ _PARAMETER_FIXES = {
     ),
     fix.settle_drift: lambda _e, ev: fix.drift_values(ev) or None,
 }
+# Findings a parameter-group change fixes: one change to a shared group fixes every endpoint
+# on it that has the finding (the fleet worklist's "one change fixes N").
+GROUP_WIDE_FINDINGS = tuple(
+    entry_id for entry_id, entry in ENTRIES.items() if entry.remediation in _PARAMETER_FIXES
+)
 # Builders that change the certificate, most encompassing first: a CA rotation also issues a
 # new server certificate, so one change covers the others.
 _CERTIFICATE_FIXES = (

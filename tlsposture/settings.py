@@ -265,6 +265,9 @@ TLSPOSTURE = {
     # Credential variables beyond TLSPOSTURE_CRED_*: names or globs (common/credential_names.py).
     "CRED_ALLOW": env_list("TLSPOSTURE_CRED_ALLOW"),
     "STALE_AFTER_HOURS": env_int("TLSPOSTURE_STALE_AFTER_HOURS", 26),
+    # The cloud tag whose value is an endpoint's environment (prod, staging …): the
+    # worklist, the filters and the exports show and filter by it. Empty: none.
+    "ENVIRONMENT_TAG": env_str("TLSPOSTURE_ENVIRONMENT_TAG", "env"),
     "EXPIRY_THRESHOLDS_DAYS": [int(d) for d in env_list("TLSPOSTURE_EXPIRY_THRESHOLDS", "90,30,7")],
     # Where non-staff users may send digests besides their own address
     # (notifications/recipients.py).

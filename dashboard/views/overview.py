@@ -7,6 +7,9 @@ from dashboard import charts, queries
 from dashboard.display import grade_css, grade_label
 from dashboard.freshness import read_freshness
 from dashboard.links import instances_url
+from dashboard.worklist import fix_first
+from inventory.models import ACTIVE, DBInstance
+from posture.finding_report import open_findings
 
 
 def home(request):
@@ -54,6 +57,7 @@ def home(request):
         "rotations": list(rotations[:10]),
         "rotation_count": rotations.count(),
         "freshness": read_freshness(now),
+        "fix_first": fix_first(open_findings(DBInstance.objects.filter(ACTIVE))),
     }
     return render(request, "dashboard/home.html", context)
 

@@ -174,11 +174,11 @@ def test_certificates_page_orders_by_expiry_with_timeline_and_cas(viewer_client,
     assert '?ca=rds-ca-2019&amp;account=prod-aws&amp;region=us-east-1">1 endpoints</a>' in html
 
 
-def test_findings_page_lists_the_catalogue_with_counts_that_link(viewer_client, world):
-    html = _html(viewer_client, reverse("dashboard:findings"))
+def test_findings_by_type_tab_lists_the_catalogue_with_counts_that_link(viewer_client, world):
+    html = _html(viewer_client, reverse("dashboard:findings") + "?view=types")
     assert _link_text(html, "/instances/?finding=transport.not_enforced") == "2"
     assert _link_text(html, "/instances/?finding=proxy.tls_not_required") == "0"
-    filtered = _html(viewer_client, reverse("dashboard:findings") + "?provider=aliyun")
+    filtered = _html(viewer_client, reverse("dashboard:findings") + "?view=types&provider=aliyun")
     assert (
         _link_text(filtered, "/instances/?provider=aliyun&amp;finding=transport.not_enforced")
         == "1"
