@@ -19,6 +19,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import IO, Any
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -34,6 +35,8 @@ class Column:
     key: str
     header: str
     value: Callable[[Any], Any]
+    # How a typed spreadsheet stores it: "text", "datetime", "bool" or "number".
+    kind: str = "text"
 
 
 def neutralise(text: str) -> str:
@@ -89,6 +92,68 @@ def write_xlsx(
     for row in rows:
         sheet.append([_XML_ILLEGAL.sub("\ufffd", cell) for cell in export_cells(columns, row)])
         count += 1
+    workbook.save(target)
+    return count
+
+
+def _as_utc_naive(value: Any) -> datetime | None:
+    """A spreadsheet date: naive, in UTC (spreadsheets have no time zones)."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    if not isinstance(value, datetime):
+        return None
+    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+
+
+def _typed(sheet, value: Any, kind: str):
+    from openpyxl.cell import WriteOnlyCell
+
+    if value is None:
+        return None
+    if kind == "datetime":
+        moment = _as_utc_naive(value)
+        if moment is not None:
+            cell = WriteOnlyCell(sheet, value=moment)
+            cell.number_format = "yyyy-mm-dd hh:mm"
+            return cell
+    if kind == "bool" and isinstance(value, bool):
+        return value
+    if kind == "number" and isinstance(value, int | float) and not isinstance(value, bool):
+        return value
+    return _XML_ILLEGAL.sub("\ufffd", neutralise(cell_text(value)))
+
+
+def write_typed_xlsx(
+    target: str | IO[bytes],
+    columns: tuple[Column, ...],
+    rows: Iterable[Any],
+    *,
+    title: str,
+    about: Iterable[tuple[str, Any]] = (),
+) -> int:
+    """Write one sheet for people: readable headers, real dates (UTC), booleans and numbers,
+    the header row frozen and an autofilter over the table; `about` (what this export is,
+    when, by whom, with which filters) on a second sheet. Returns the row count."""
+    from openpyxl import Workbook
+    from openpyxl.utils import get_column_letter
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=title[:31])
+    sheet.freeze_panes = "A2"
+    sheet.append([column.header for column in columns])
+    count = 0
+    for row in rows:
+        sheet.append([_typed(sheet, column.value(row), column.kind) for column in columns])
+        count += 1
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{count + 1}"
+    facts = list(about)
+    if facts:
+        info = workbook.create_sheet(title="About this export")
+        for name, value in facts:
+            info.append([name, _typed(info, value, "datetime" if name.endswith(" at") else "text")])
     workbook.save(target)
     return count
 

@@ -85,7 +85,7 @@ def test_instance_json_export_is_posture_reports_json_for_the_same_filter(staff_
 
 
 def test_instance_xlsx_has_the_report_columns_and_the_filtered_rows(staff_client, world):
-    response = _export(staff_client, "instances", "xlsx", "?provider=aws&sort=-grade")
+    response = _export(staff_client, "instances", "xlsx", "?provider=aws&sort=grade")  # worst first
     assert response["Content-Type"].startswith(
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
