@@ -80,9 +80,15 @@ def csv_lines(columns: tuple[Column, ...], rows: Iterable[Any]) -> Iterator[str]
 
 
 def write_xlsx(
-    target: str | IO[bytes], columns: tuple[Column, ...], rows: Iterable[Any], *, title: str
+    target: str | IO[bytes],
+    columns: tuple[Column, ...],
+    rows: Iterable[Any],
+    *,
+    title: str,
+    about: Iterable[tuple[str, Any]] = (),
 ) -> int:
-    """Write one sheet (keys as the header row) in write-only mode; returns the row count."""
+    """Write one sheet (keys as the header row) in write-only mode, and `about` (when, by
+    whom, which filters) on a second; returns the row count."""
     from openpyxl import Workbook
 
     workbook = Workbook(write_only=True)
@@ -92,8 +98,17 @@ def write_xlsx(
     for row in rows:
         sheet.append([_XML_ILLEGAL.sub("\ufffd", cell) for cell in export_cells(columns, row)])
         count += 1
+    _about_sheet(workbook, about)
     workbook.save(target)
     return count
+
+
+def _about_sheet(workbook, about: Iterable[tuple[str, Any]]) -> None:
+    facts = list(about)
+    if facts:
+        info = workbook.create_sheet(title="About this export")
+        for name, value in facts:
+            info.append([name, _typed(info, value, "datetime" if name.endswith(" at") else "text")])
 
 
 def _as_utc_naive(value: Any) -> datetime | None:
@@ -149,11 +164,7 @@ def write_typed_xlsx(
         sheet.append([_typed(sheet, column.value(row), column.kind) for column in columns])
         count += 1
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{count + 1}"
-    facts = list(about)
-    if facts:
-        info = workbook.create_sheet(title="About this export")
-        for name, value in facts:
-            info.append([name, _typed(info, value, "datetime" if name.endswith(" at") else "text")])
+    _about_sheet(workbook, about)
     workbook.save(target)
     return count
 

@@ -91,6 +91,8 @@ def findings_csv_lines(findings: QuerySet[Finding]) -> Iterator[str]:
     return csv_lines(FINDING_COLUMNS, iter_finding_rows(findings))
 
 
-def findings_json(findings: QuerySet[Finding], *, now: datetime | None = None) -> Iterator[str]:
-    head = {"generated_at": iso_z(now or timezone.now())}
+def findings_json(
+    findings: QuerySet[Finding], *, now: datetime | None = None, head: dict | None = None
+) -> Iterator[str]:
+    head = {"generated_at": iso_z(now or timezone.now()), **(head or {})}
     return json_document(head, "findings", iter_finding_rows(findings))

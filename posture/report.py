@@ -42,6 +42,10 @@ ROW_KEYS = (
     "ssl_forced",
     "tls_versions_configured",
     "tls_versions_accepted",
+    # The lowest version a handshake was accepted with, and where that was learned (the
+    # auditor's "TLS 1.2 or higher" in one cell).
+    "lowest_tls_accepted",
+    "lowest_tls_accepted_source",
     "server_cert_not_after",
     "server_cert_source",
     "ca_identifier",
@@ -149,6 +153,10 @@ def report_row(instance: DBInstance, *, detail: bool = True) -> dict:
         "ssl_forced": instance.ssl_forced,
         "tls_versions_configured": posture.tls_versions_configured if posture else None,
         "tls_versions_accepted": posture.tls_versions_accepted if posture else None,
+        "lowest_tls_accepted": (posture.lowest_tls_accepted or None) if posture else None,
+        "lowest_tls_accepted_source": "live-wire"
+        if posture and posture.lowest_tls_accepted
+        else None,
         "server_cert_not_after": iso_z(posture.server_cert_not_after) if posture else None,
         "server_cert_source": (posture.server_cert_source or None) if posture else None,
         "ca_identifier": instance.ca_identifier or None,
@@ -172,10 +180,12 @@ def report_row(instance: DBInstance, *, detail: bool = True) -> dict:
     }
 
 
-def report_json(instances: QuerySet[DBInstance], *, now: datetime | None = None) -> Iterator[str]:
+def report_json(
+    instances: QuerySet[DBInstance], *, now: datetime | None = None, head: dict | None = None
+) -> Iterator[str]:
     """The report as one JSON document, `{"generated_at": …, "instances": [row, …]}`,
     streamed one endpoint at a time."""
-    head = {"generated_at": iso_z(now or timezone.now())}
+    head = {"generated_at": iso_z(now or timezone.now()), **(head or {})}
     return json_document(head, "instances", iter_report_rows(instances))
 
 

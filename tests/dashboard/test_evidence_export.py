@@ -91,3 +91,29 @@ def test_evidence_is_staff_only(viewer_client, world):
     for name in ("evidence", "evidence-export"):
         args = ["csv"] if name == "evidence-export" else []
         assert viewer_client.get(reverse(f"dashboard:{name}", args=args)).status_code == 403
+
+
+def test_instance_and_finding_exports_record_who_when_and_filters(staff_client, world, staff):
+    import json
+
+    for kind in ("instances", "findings"):
+        url = reverse(f"dashboard:{kind}-export", args=["json"]) + "?provider=aws"
+        document = json.loads(body(staff_client.get(url)))
+        assert document["generated_by"] == staff.get_username()
+        assert document["filters"] == "Provider: AWS"
+        assert document["generated_at"].endswith("Z")
+        response = staff_client.get(reverse(f"dashboard:{kind}-export", args=["xlsx"]))
+        about = dict(
+            load_workbook(io.BytesIO(body_bytes(response)))["About this export"].iter_rows(
+                values_only=True
+            )
+        )
+        assert about["filters"] == "none" and isinstance(about["generated at"], datetime)
+    rows = json.loads(body(staff_client.get(reverse("dashboard:instances-export", args=["json"]))))[
+        "instances"
+    ]
+    orders = next(r for r in rows if r["identifier"] == "orders-db")
+    assert (orders["lowest_tls_accepted"], orders["lowest_tls_accepted_source"]) == (
+        "TLSv1.2",
+        "live-wire",
+    )

@@ -72,8 +72,10 @@ def test_instance_json_export_is_posture_reports_json_for_the_same_filter(staff_
     assert isinstance(response, StreamingHttpResponse)
     assert response["Content-Type"] == "application/json"
     exported = body(response)
-    assert exported == _report("--format", "json", "--account", "prod-aws")
     report = json.loads(exported)
+    # The same document, plus the export's record of who asked and with which filters.
+    assert (report.pop("generated_by"), report.pop("filters")) == ("auditor", "Account: prod-aws")
+    assert report == json.loads(_report("--format", "json", "--account", "prod-aws"))
     assert report["generated_at"] == "2026-11-23T08:00:00Z"
     legacy = next(r for r in report["instances"] if r["identifier"] == "legacy-db")
     assert {f["id"] for f in legacy["findings"]} == {

@@ -49,6 +49,8 @@ EXTRA_ROW_KEYS = {
     "ssl_forced",
     "evaluated_at",
     "evaluation_behind",
+    "lowest_tls_accepted",
+    "lowest_tls_accepted_source",
 }
 ISO_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 
