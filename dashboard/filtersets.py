@@ -40,7 +40,7 @@ ENFORCEMENT = [("enforced", "enforced"), ("not-enforced", "not enforced"), (UNKN
 LOWEST_TLS = [(v, v) for v in (*TLS_VERSIONS, UNKNOWN)]
 EXPIRY = [
     ("expired", "already expired"),
-    *((str(days), f"within {days} days") for days in EXPIRY_WINDOWS),
+    *((str(days), f"≤ {days} days") for days in EXPIRY_WINDOWS),
     (UNKNOWN, UNKNOWN),
 ]
 CHECKS = [

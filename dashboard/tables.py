@@ -71,6 +71,16 @@ class Table:
     name: str
     columns: tuple[TableColumn, ...]
     default_order: tuple[str, ...]
+    # Columns the column chooser leaves out until asked for (`?cols=`); the first column
+    # (the endpoint) is always shown.
+    hidden_by_default: tuple[str, ...] = ()
+
+    def visible(self, chosen: list[str] | None) -> tuple[TableColumn, ...]:
+        first = self.columns[0].key
+        if chosen:
+            wanted = {*chosen, first}
+            return tuple(c for c in self.columns if c.key in wanted)
+        return tuple(c for c in self.columns if c.key not in self.hidden_by_default)
 
     def ordering(self, sort: str | None) -> Ordering:
         """The ordering a `sort` parameter asks for (`grade`, `-grade`); anything else, or a
@@ -145,6 +155,8 @@ INSTANCE_TABLE = Table(
         ),
     ),
     default_order=REPORT_ORDER,
+    # The address is long and rarely read in a list: the endpoint page shows it.
+    hidden_by_default=("endpoint",),
 )
 
 CERTIFICATE_TABLE = Table(

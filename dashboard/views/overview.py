@@ -62,11 +62,12 @@ def home(request):
     return render(request, "dashboard/home.html", context)
 
 
+# The windows are cumulative (a certificate 5 days from expiry counts in all three): say so.
 EXPIRY_ROWS = (
     ("expired", "already expired"),
-    ("7", "within 7 days"),
-    ("30", "within 30 days"),
-    ("90", "within 90 days"),
+    ("7", "≤ 7 days"),
+    ("30", "≤ 30 days (incl. ≤ 7)"),
+    ("90", "≤ 90 days (incl. ≤ 30)"),
     ("unknown", "unknown"),
 )
 

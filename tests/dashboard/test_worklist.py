@@ -85,3 +85,17 @@ def test_grade_sort_starts_at_the_worst(viewer_client, world):
     response = viewer_client.get(reverse("dashboard:instances") + "?sort=grade")
     grades = [r.data["grade"] for r in response.context["listing"].rows]
     assert grades[0] == "F"
+
+
+def test_instance_table_hides_the_address_until_chosen_and_counts_by_severity(
+    viewer_client, world
+):
+    listing = viewer_client.get(reverse("dashboard:instances")).context["listing"]
+    keys = [c.key for c in listing.columns]
+    assert "endpoint" not in keys and keys[0] == "identifier"
+    chosen = viewer_client.get(reverse("dashboard:instances") + "?cols=endpoint&cols=grade")
+    assert [c.key for c in chosen.context["listing"].columns] == ["identifier", "endpoint", "grade"]
+    html = viewer_client.get(reverse("dashboard:instances") + "?q=rotation-db").content.decode()
+    assert re.search(r"\d+ open \(\d+ critical\)</a>", html)
+    overview = viewer_client.get(reverse("dashboard:home")).content.decode()
+    assert "≤ 30 days (incl. ≤ 7)" in overview
