@@ -87,9 +87,7 @@ def test_grade_sort_starts_at_the_worst(viewer_client, world):
     assert grades[0] == "F"
 
 
-def test_instance_table_hides_the_address_until_chosen_and_counts_by_severity(
-    viewer_client, world
-):
+def test_instance_table_hides_the_address_until_chosen_and_counts_by_severity(viewer_client, world):
     listing = viewer_client.get(reverse("dashboard:instances")).context["listing"]
     keys = [c.key for c in listing.columns]
     assert "endpoint" not in keys and keys[0] == "identifier"
