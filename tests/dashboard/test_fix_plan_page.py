@@ -75,3 +75,10 @@ def test_a_clean_endpoint_has_nothing_to_change(viewer_client, world):
 def test_favicon_is_served_without_login(client):
     response = client.get("/favicon.ico")
     assert response.status_code == 301 and response["Location"].endswith("favicon.svg")
+
+
+def test_no_template_comment_leaks_into_a_page(viewer_client, world):
+    for url in ("/", "/instances/", "/findings/"):
+        html = viewer_client.get(url).content.decode()
+        assert "{#" not in html and "{% comment" not in html, url
+        assert "HTMX reads this" not in html
