@@ -30,7 +30,9 @@ def certificates(request):
                 for m in months
             ],
         ),
-        "cas": list(queries.cas_in_use()),
+        "cas": queries.cas_by_identifier(),
+        # The same count as the overview's "CA expires: unknown" (one definition).
+        "ca_unknown": queries.expiry_counts(now)["ca"]["unknown"],
         "rotations": list(rotations[:ROTATIONS_SHOWN]),
         "rotation_count": rotations.count(),
     }

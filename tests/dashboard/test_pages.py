@@ -171,7 +171,10 @@ def test_certificates_page_orders_by_expiry_with_timeline_and_cas(viewer_client,
     assert "<title>Nov 2026: 1 server certificates expire</title>" in timeline
     assert "<title>Dec 2026: 1 pending rotations fall due</title>" in timeline
     assert "<code>rds-ca-2019</code>" in html
-    assert '?ca=rds-ca-2019&amp;account=prod-aws&amp;region=us-east-1">1 endpoints</a>' in html
+    assert '?ca=rds-ca-2019">1 endpoint</a>' in html  # one row per CA identifier
+    overview = _html(viewer_client, reverse("dashboard:home"))
+    unknown = _link_text(overview, "/instances/?ca_expires=unknown")
+    assert re.search(rf'ca_expires=unknown">{unknown} endpoints?</a>', html)  # counts agree
 
 
 def test_findings_by_type_tab_lists_the_catalogue_with_counts_that_link(viewer_client, world):
