@@ -2,8 +2,9 @@
 
 Fix first what is worst: the finding's severity, then the endpoint's grade (F before C), then
 the days until its server certificate or CA expires (sooner first), then how many endpoints
-one change fixes (a finding fixed in a parameter group shared by N endpoints that all have
-it: N). One query per page, whatever the fleet size; the ordering is the database's.
+one change fixes (a finding fixed in a parameter group shared by N of the listed endpoints
+that all have it: N). One query per page, whatever the fleet size; the ordering is the
+database's (the count is a window function, so the fleet is read once).
 
 The environment is the value of the tag named by TLSPOSTURE["ENVIRONMENT_TAG"] (`env`).
 """
@@ -18,13 +19,13 @@ from django.db.models import (
     Case,
     Count,
     DateTimeField,
+    F,
     IntegerField,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Value,
     When,
+    Window,
 )
 from django.db.models.functions import Coalesce, Least
 
@@ -57,29 +58,25 @@ def _rank(field: str, order: Iterable[str]) -> Case:
 
 
 def _one_change_fixes() -> Case:
-    """How many open findings of this id sit on the endpoint's (custom) parameter group in
-    its account and region: what one change to that group fixes. 1 where the fix is not a
-    group change, or the group is a default one (each endpoint gets a group of its own)."""
-    shared = (
-        Finding.objects.filter(
-            resolved_at__isnull=True,
-            finding_id=OuterRef("finding_id"),
-            instance__gone_at__isnull=True,
-            instance__account_id=OuterRef("instance__account_id"),
-            instance__region=OuterRef("instance__region"),
-            instance__parameter_group=OuterRef("instance__parameter_group"),
-        )
-        .order_by()
-        .values("finding_id")
-        .annotate(n=Count("pk"))
-        .values("n")[:1]
+    """How many of the findings listed have this id on the endpoint's (custom) parameter
+    group in its account and region: what one change to that group fixes. 1 where the fix
+    is not a group change, or the group is a default one (each endpoint gets its own). A
+    window count over the list: one pass, no query per row."""
+    same_change = Window(
+        Count("pk"),
+        partition_by=[
+            F("finding_id"),
+            F("instance__account_id"),
+            F("instance__region"),
+            F("instance__parameter_group"),
+        ],
     )
     return Case(
         When(
             Q(finding_id__in=GROUP_WIDE_FINDINGS)
             & ~Q(instance__parameter_group="")
             & ~Q(instance__parameter_group_is_default=True),
-            then=Coalesce(Subquery(shared, output_field=IntegerField()), Value(1)),
+            then=same_change,
         ),
         default=Value(1),
         output_field=IntegerField(),
