@@ -27,6 +27,32 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 _XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
+DATETIME_KEYS = frozenset(
+    {
+        "server_cert_not_after",
+        "ca_valid_till",
+        "last_checked",
+        "evaluated_at",
+        "first_seen",
+        "last_seen",
+    }
+)
+BOOLEAN_KEYS = frozenset({"transport_enforced", "ssl_enabled", "ssl_forced", "evaluation_behind"})
+
+
+def kind_of(key: str) -> str:
+    """How a typed spreadsheet stores the report column `key`."""
+    if key in DATETIME_KEYS:
+        return "datetime"
+    return "bool" if key in BOOLEAN_KEYS else "text"
+
+
+def readable(key: str) -> str:
+    """`server_cert_not_after` → "Server cert not after"."""
+    words = key.replace("_", " ")
+    return words[:1].upper() + words[1:]
+
+
 @dataclass(frozen=True)
 class Column:
     """One column of an exported table: a stable key (the CSV header), a header for people,
@@ -138,6 +164,8 @@ def _typed(sheet, value: Any, kind: str):
         return value
     if kind == "number" and isinstance(value, int | float) and not isinstance(value, bool):
         return value
+    if isinstance(value, dict):  # evidence: readable, one member a line
+        value = json.dumps(value, ensure_ascii=False, sort_keys=True, indent=1)
     return _XML_ILLEGAL.sub("\ufffd", neutralise(cell_text(value)))
 
 

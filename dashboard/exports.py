@@ -17,7 +17,7 @@ from django.db.models import QuerySet
 from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 
-from common.tabular import Column, csv_lines, write_typed_xlsx, write_xlsx
+from common.tabular import Column, csv_lines, write_typed_xlsx
 from common.timeutil import iso_z
 from dashboard.evidence import EVIDENCE_COLUMNS
 from posture.finding_report import (
@@ -60,7 +60,8 @@ def _attachment(response: HttpResponse, kind: str, fmt: str) -> HttpResponse:
 
 def _xlsx(columns, rows, kind: str, about=()) -> FileResponse:
     spool = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 - FileResponse closes it
-    write_xlsx(spool, columns, rows, title=kind, about=about)
+    # For people: readable headers, real dates and booleans, frozen header, autofilter.
+    write_typed_xlsx(spool, columns, rows, title=kind, about=about)
     spool.seek(0)
     response = FileResponse(
         spool, as_attachment=True, filename=_filename(kind, "xlsx"), content_type=FORMATS["xlsx"]

@@ -17,7 +17,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
-from common.tabular import Column, csv_lines, json_document
+from common.tabular import Column, csv_lines, json_document, kind_of, readable
 from common.timeutil import iso_z
 from inventory.models import DBInstance
 from posture.grades import NO_EVIDENCE, grade_rank, severity_rank
@@ -199,7 +199,12 @@ def _finding_ids(row: dict) -> list[str]:
 
 # The flat table of the report: its scalar columns, lists space-separated, then finding ids.
 REPORT_COLUMNS: tuple[Column, ...] = tuple(
-    Column(key, key.replace("_", " "), _finding_ids if key == "finding_ids" else _key(key))
+    Column(
+        key,
+        readable(key),
+        _finding_ids if key == "finding_ids" else _key(key),
+        kind_of(key),
+    )
     for key in CSV_COLUMNS
 )
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import datetime
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -13,6 +14,7 @@ from django.http import FileResponse, StreamingHttpResponse
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from common.tabular import readable
 from inventory.models import DBInstance
 from posture.finding_report import FINDING_ROW_KEYS
 from posture.models import Finding
@@ -39,10 +41,16 @@ def _report(*args) -> str:
     return out.getvalue()
 
 
-def _sheet(response) -> list[list]:
+def _sheet(response, *, raw: bool = False) -> list[list]:
+    """The first sheet's rows; its readable headers turned back into the report's keys
+    unless `raw`."""
     assert isinstance(response, FileResponse)
     workbook = load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True)
-    return [list(row) for row in workbook.worksheets[0].iter_rows(values_only=True)]
+    header, *rows = [list(row) for row in workbook.worksheets[0].iter_rows(values_only=True)]
+    if not raw:
+        keys = {readable(key): key for key in (*CSV_COLUMNS, *FINDING_ROW_KEYS)}
+        header = [keys[title] for title in header]
+    return [header, *rows]
 
 
 def test_instance_csv_streams_the_filtered_rows_as_posture_report_does(staff_client, world):
@@ -96,7 +104,10 @@ def test_instance_xlsx_has_the_report_columns_and_the_filtered_rows(staff_client
     by_name = {row[header.index("identifier")]: row for row in rows}
     assert list(by_name) == ["rotation-db", "legacy-db", "expiring-db", "orders-db", "eu-db"]
     assert by_name["orders-db"][header.index("grade")] == "A+"
-    assert by_name["legacy-db"][header.index("transport_enforced")] == "false"
+    assert by_name["legacy-db"][header.index("transport_enforced")] is False  # a real boolean
+    assert isinstance(by_name["orders-db"][header.index("server_cert_not_after")], datetime)
+    titles = _sheet(_export(staff_client, "instances", "xlsx", "?provider=aws"), raw=True)[0]
+    assert titles[:3] == ["Provider", "Account", "Region"]  # readable, not snake_case
 
 
 def test_findings_export_one_row_per_finding_with_evidence_and_remediation(staff_client, world):
