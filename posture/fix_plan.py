@@ -104,7 +104,9 @@ class _Script:
             line = raw.strip()
             if not line:
                 continue
-            if line in self.reboot_lines and not reboot:
+            if line.startswith("#"):
+                self._add(line)  # already a comment: an alternative, not a step
+            elif line in self.reboot_lines and not reboot:
                 self.reboot_seen = True  # one reboot, last
             elif line.startswith(self.prefixes):
                 self._add(line)

@@ -117,8 +117,11 @@ class Aliyun(Provider):
                 modify_ssl(facts, "--ForceEncryption", "1"),
                 console(facts, "Data Security", "SSL", "Force encryption: on"),
                 "Forced SSL needs minor version 20241130 or later; on older versions set "
-                f"{parameter} instead:",
-                self.change_parameters(facts, {parameter: "ON"}),
+                f"{parameter} instead (an alternative: commented out, not a second step):",
+                *(
+                    f"# {line}"
+                    for line in self.change_parameters(facts, {parameter: "ON"}).splitlines()
+                ),
             ]
         )
 

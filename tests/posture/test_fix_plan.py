@@ -115,3 +115,14 @@ def test_apsaradb_console_paths_are_comments():
 def test_no_findings_no_plan():
     facts = checked(aws_mysql())
     assert build_fix_plan(EffectiveFacts(facts, NOW), []) is None
+
+
+def test_an_alternative_stays_a_comment_not_a_second_step():
+    """ApsaraDB enforces with ForceEncryption; setting the parameter is the fallback for old
+    minor versions: commented out, so copying the script does not do both."""
+    plan, _ = _plan(aliyun_mysql(ssl_forced=False))
+    commands = [line for line in plan.script.splitlines() if not line.startswith("#")]
+    assert any("ModifyDBInstanceSSL" in line and "--ForceEncryption 1" in line for line in commands)
+    assert not any("ModifyParameter" in line for line in commands)
+    assert "# aliyun rds ModifyParameter" in plan.script
+    subprocess.run(["bash", "-n"], input=plan.script, text=True, check=True)
