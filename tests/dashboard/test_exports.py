@@ -15,6 +15,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from common.tabular import readable
+from dashboard.exports import STAMP_KEYS
 from inventory.models import DBInstance
 from posture.finding_report import FINDING_ROW_KEYS
 from posture.models import Finding
@@ -58,16 +59,23 @@ def test_instance_csv_streams_the_filtered_rows_as_posture_report_does(staff_cli
     assert isinstance(response, StreamingHttpResponse)
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     pieces = iter(response.streaming_content)
-    assert next(pieces).decode() == ",".join(CSV_COLUMNS) + "\n"  # the header comes first
-    text = ",".join(CSV_COLUMNS) + "\n" + b"".join(pieces).decode()
+    header = ",".join([*CSV_COLUMNS, *STAMP_KEYS]) + "\n"
+    assert next(pieces).decode() == header  # the header comes first
+    text = header + b"".join(pieces).decode()
     rows = {row["identifier"]: row for row in csv.DictReader(io.StringIO(text))}
+    # The export's record on every row: when, by whom, with which filters.
+    assert {(r["generated_by"], r["filters"]) for r in rows.values()} == {
+        ("auditor", "Account: prod-aws")
+    }
     assert set(rows) == {"orders-db", "legacy-db", "expiring-db", "rotation-db", "eu-db"}
     assert rows["legacy-db"]["finding_ids"] == (
         "transport.not_enforced evidence.incomplete cert.expiring"
     )
     assert rows["legacy-db"]["transport_enforced"] == "false"
     assert rows["orders-db"]["tls_versions_accepted"] == "TLSv1.2 TLSv1.3"
-    assert text == _report("--format", "csv", "--account", "prod-aws")
+    # Without its record, the same table posture_report prints.
+    without = [line.rsplit(",", 3)[0] for line in text.splitlines()]
+    assert without == _report("--format", "csv", "--account", "prod-aws").splitlines()
 
 
 def test_instance_csv_honours_every_filter_of_the_page(staff_client, world):
@@ -113,7 +121,7 @@ def test_instance_xlsx_has_the_report_columns_and_the_filtered_rows(staff_client
 def test_findings_export_one_row_per_finding_with_evidence_and_remediation(staff_client, world):
     text = body(_export(staff_client, "findings", "csv", "?account=prod-aws"))
     rows = list(csv.DictReader(io.StringIO(text)))
-    assert tuple(rows[0]) == FINDING_ROW_KEYS
+    assert tuple(rows[0]) == (*FINDING_ROW_KEYS, *STAMP_KEYS)
     open_ids = Finding.objects.filter(
         resolved_at__isnull=True, instance__account__name="prod-aws"
     ).values_list("instance__identifier", "finding_id")
