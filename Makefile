@@ -6,6 +6,11 @@ BIN := $(VENV)/bin
 DEPS := $(VENV)/.deps-installed
 # pytest options for both passes, e.g. PYTEST_ARGS="-x -k fleet"
 PYTEST_ARGS ?=
+# Test processes (pytest-xdist), each taking a whole file at a time so that a file's
+# module fixtures (the demo run, a fleet) start once; most tests wait on servers, so more
+# processes than cores pay off. TEST_PROCESSES=0 runs everything in one process.
+TEST_PROCESSES ?= 3
+PYTEST := $(BIN)/pytest -n $(TEST_PROCESSES) --dist loadfile
 # demo options, e.g. DEMO_ARGS="--port 8001" or "--no-serve" (python -m demo --help)
 DEMO_ARGS ?=
 # how far test-future moves the clock: anything `date -d` reads, e.g. FUTURE='+30 days'
@@ -34,10 +39,10 @@ format: $(DEPS)
 # First pass on SQLite (the embedded default); then, when DATABASE_URL names a
 # PostgreSQL server, every test that touches the database once more against it.
 test: $(DEPS) system-deps lint
-	env -u DATABASE_URL $(BIN)/pytest $(PYTEST_ARGS)
+	env -u DATABASE_URL $(PYTEST) $(PYTEST_ARGS)
 	@if [[ "$${DATABASE_URL:-}" == postgres* ]]; then \
 		echo "== database tests again on PostgreSQL ($${DATABASE_URL%%@*}@…)"; \
-		$(BIN)/pytest -m database $(PYTEST_ARGS); \
+		$(PYTEST) -m database $(PYTEST_ARGS); \
 	else \
 		echo "== DATABASE_URL names no PostgreSQL server: PostgreSQL pass skipped"; \
 	fi
@@ -46,7 +51,7 @@ test: $(DEPS) system-deps lint
 # that depends on the date it runs on fails now, not on the day it starts to. SQLite only:
 # the code never asks a database for the time (README, "Tests").
 test-future: $(DEPS) system-deps
-	env -u DATABASE_URL scripts/run-at-date.sh '$(FUTURE)' $(BIN)/pytest $(PYTEST_ARGS)
+	env -u DATABASE_URL scripts/run-at-date.sh '$(FUTURE)' $(PYTEST) $(PYTEST_ARGS)
 
 # The demo needs MariaDB from Debian, not the browser or the clock the tests use.
 demo: $(DEPS)

@@ -16,6 +16,8 @@ from django import forms
 from django.db.models import QuerySet
 
 from dashboard.filtersets import InstanceFilterSet, filter_choices
+from inventory.models import DBInstance
+from posture.visibility import Visible
 
 # Select boxes whose choices are the fleet's own values.
 FLEET_VALUED = ("account", "region", "engine", "engine_version")
@@ -28,14 +30,14 @@ class Filtered:
     errors: dict[str, list[str]]
 
 
-def filter_instances(params, base: QuerySet) -> Filtered:
-    choices = filter_choices()
+def filter_instances(params, visible: Visible) -> Filtered:
+    choices = filter_choices(visible)
     for name in FLEET_VALUED:
         asked = params.get(name)
         # NUL is in no name: left out, the form refuses it as it refuses it everywhere.
         if asked and "\x00" not in asked and asked not in choices[name]:
             choices[name] = [*choices[name], asked]
-    filterset = InstanceFilterSet(params, base, choices=choices)
+    filterset = InstanceFilterSet(params, visible.instances, choices=choices)
     errors = {name: [str(e) for e in errs] for name, errs in filterset.form.errors.items()}
     return Filtered(filterset.qs, dict(filterset.values), errors)
 
@@ -50,7 +52,8 @@ class FilterParameter:
 
 def filter_parameters() -> list[FilterParameter]:
     """The filters as the OpenAPI schema lists them, read from the filter set's form."""
-    form = InstanceFilterSet(None, choices={name: [] for name in FLEET_VALUED}).form
+    empty = DBInstance.objects.none()
+    form = InstanceFilterSet(None, empty, choices={name: [] for name in FLEET_VALUED}).form
     parameters = []
     for name, field in form.fields.items():
         enum = None

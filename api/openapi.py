@@ -13,6 +13,7 @@ from checker.models import CheckRun, Observation
 from inventory.models import DBInstance, Provider, SyncRegion, SyncRun
 from posture.grades import EVERY_GRADE, SEVERITIES
 from posture.report import NEVER_CHECKED, ROW_KEYS
+from posture.rules_clients import READINESS_STATES
 
 FILTER_NAMES = tuple(p.name for p in filter_parameters())
 # Free text may hold anything the filter form takes; the form refuses NUL characters.
@@ -43,6 +44,10 @@ FINDING = {
     },
 }
 
+READINESS_HELP = (
+    "Would the change break a client seen within TLSPOSTURE_CLIENT_WINDOW_DAYS? done = already so."
+)
+
 # One row of the fleet report (docs/design.md "Interfaces that scripts and CI pipelines
 # rely on"), plus the endpoint's id.
 ENDPOINT_PROPERTIES = {
@@ -72,6 +77,14 @@ ENDPOINT_PROPERTIES = {
     "check_status": {"type": "string", "enum": [*Observation.Status.values, NEVER_CHECKED]},
     "evaluated_at": _nullable(TIME),
     "evaluation_behind": {"type": "boolean"},
+    "enforce_tls_readiness": _nullable(
+        {"type": "string", "enum": list(READINESS_STATES), "description": READINESS_HELP}
+    ),
+    "enforce_tls_verdict": _nullable(STRING),
+    "drop_legacy_tls_readiness": _nullable(
+        {"type": "string", "enum": list(READINESS_STATES), "description": READINESS_HELP}
+    ),
+    "drop_legacy_tls_verdict": _nullable(STRING),
     "findings": {"type": "array", "items": {"$ref": "#/components/schemas/Finding"}},
     "unknown": {
         "type": "object",

@@ -1,12 +1,14 @@
 """Server time and queries per dashboard page for a fleet of N endpoints (default 10,000).
 
-    .venv/bin/python bench/pages.py [--instances N] [--repeat R]
+    .venv/bin/python bench/pages.py [--instances N] [--repeat R] [--team GLOB]
 
 Seeds a synthetic fleet (fleet/synthetic.py) into a throwaway SQLite database, and — when
 DATABASE_URL names a PostgreSQL server — into a throwaway database there too, then renders
 every page R times through Django's test client with production settings (DEBUG off,
 collected static files). Prints median and 95th percentile milliseconds and the query count
-per page. Figures only; nothing here asserts a time.
+per page. Figures only; nothing here asserts a time. As a staff user (the whole fleet), or
+with `--team GLOB` as a non-staff member of a team granted the accounts matching GLOB (the
+team rule's cost: README "Access").
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--instances", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--team", help="render as a team member granted this account glob")
     parser.add_argument("--backend", choices=("sqlite", "postgres"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.backend:
@@ -41,6 +44,7 @@ def main() -> int:
         with throwaway_database(backend, database_url) as env:
             command = [sys.executable, __file__, "--backend", backend]
             command += ["--instances", str(args.instances), "--repeat", str(args.repeat)]
+            command += ["--team", args.team] if args.team else []
             subprocess.run(command, env=env, cwd=ROOT, check=True)
     return 0
 
@@ -129,10 +133,25 @@ def run_backend(args) -> int:
 
     from inventory.models import DBInstance
 
-    user = get_user_model().objects.create_user("bench", is_staff=True)
+    if args.team:
+        from django.contrib.auth.models import Group
+
+        from inventory.models import TeamGrant
+
+        user = get_user_model().objects.create_user("bench")
+        team = Group.objects.create(name="bench")
+        TeamGrant.objects.create(group=team, pattern=args.team)
+        user.groups.add(team)
+    else:
+        user = get_user_model().objects.create_user("bench", is_staff=True)
     client = Client()
     client.force_login(user)
-    instance = DBInstance.objects.filter(check_state__status="ok", findings__isnull=False)[0]
+    visible = DBInstance.objects.filter(check_state__status="ok", findings__isnull=False)
+    if args.team:
+        from inventory.teams import visible_accounts
+
+        visible = visible.filter(account__in=visible_accounts(user))
+    instance = visible[0]
     instances = reverse("dashboard:instances")
     pages = {
         "overview": reverse("dashboard:home"),
@@ -154,7 +173,8 @@ def run_backend(args) -> int:
     vendor = connection.vendor
     print(
         f"== {vendor}: {DBInstance.objects.count():,} endpoints seeded in {seeded:.1f} s; "
-        f"{args.repeat} renders per page"
+        f"{args.repeat} renders per page, as "
+        + (f"a team member granted {args.team!r}" if args.team else "staff")
     )
     print(f"{'page':38} {'median ms':>10} {'p95 ms':>8} {'queries':>8} {'KiB':>6}")
     for name, url in pages.items():

@@ -1,7 +1,14 @@
 from django.contrib import admin
 
 from checker.forms import CheckerProfileForm
-from checker.models import CheckerProfile, CheckRun, Observation, TargetState
+from checker.models import (
+    CheckerProfile,
+    CheckRun,
+    ClientReadout,
+    ClientSighting,
+    Observation,
+    TargetState,
+)
 from common.admin import SuperuserDecidesSecretsAdmin, SyncedDataAdmin
 
 
@@ -59,3 +66,22 @@ class TargetStateAdmin(SyncedDataAdmin):
     list_display = ["instance", "status", "last_checked", "last_ok_at"]
     list_filter = ["status"]
     list_select_related = ["instance__account"]
+
+
+@admin.register(ClientSighting)
+class ClientSightingAdmin(SyncedDataAdmin):
+    list_display = [
+        "instance", "user", "host", "tls_version", "connections", "checks", "first_seen",
+        "last_seen",
+    ]  # fmt: skip
+    list_filter = ["tls_version"]
+    list_select_related = ["instance__account"]
+    search_fields = ["instance__identifier", "user", "host"]
+
+
+@admin.register(ClientReadout)
+class ClientReadoutAdmin(SyncedDataAdmin):
+    list_display = ["instance", "checked_at", "state", "counted_connections", "counted_without_tls"]
+    list_filter = ["state"]
+    list_select_related = ["instance__account"]
+    search_fields = ["instance__identifier", "reason"]

@@ -207,7 +207,6 @@ class BoundedRun(Generic[Item, Result]):
         self._results: deque[Result] = deque()
         self._threads = 0
         self._idle = 0
-        self._starting = 0
         self._closing = False
         self._held_back = False
         self._pool: list[threading.Thread] = []
@@ -271,7 +270,9 @@ class BoundedRun(Generic[Item, Result]):
         limit = self.limit()
         self.peak_limit = max(self.peak_limit, limit)
         startable = len(self._ready)  # each of these hosts has room for one more at least
-        spare = self._idle + self._starting
+        # Threads not running a check will take one without help: those starting, those
+        # idle, and those that just finished one and are on their way back for the next.
+        spare = self._threads - self._running
         wanted = min(limit - self._threads, startable - spare)
         if wanted > 0:
             # Threads retire when the limit shrinks: forget them, keep the live ones.
@@ -289,7 +290,6 @@ class BoundedRun(Generic[Item, Result]):
                 log.warning("cannot start more than %s check threads", self._threads)
                 break
             self._threads += 1
-            self._starting += 1
             self._pool.append(thread)
         self.peak_threads = max(self.peak_threads, self._threads)
         if self._idle and startable and self._running < limit:
@@ -314,8 +314,6 @@ class BoundedRun(Generic[Item, Result]):
     # -- pool threads --------------------------------------------------------------------
 
     def _worker(self) -> None:
-        with self._lock:
-            self._starting -= 1
         while True:
             item = self._next()
             if item is None:

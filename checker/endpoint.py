@@ -166,8 +166,12 @@ def _check(endpoint, address, evidence: Evidence, limits: CheckLimits, deadline:
         login=endpoint.login,
         limits=limits.session,
         deadline=deadline,
+        # A canary connection still closing is the check's own, not a client's.
+        other_own_users=(endpoint.canary.username,) if endpoint.canary is not None else (),
     )
     session.plaintext_login = plaintext
+    # The canary's connection (before the counters were read) is the check's own, not a client's.
+    session.clients.own_plaintext = 1 if plaintext.attempted else 0
     evidence.session = session
 
 

@@ -123,6 +123,8 @@ class ReplicationChannel:
     ssl_verify_server_cert: bool | None = None
     tls_version: str | None = None  # raw; None where the flavour does not say
     ssl_ca_file: str = ""
+    # Added in v1: SOURCE_TLS_CIPHERSUITES (MySQL 8.0.19+); None where not set or not said.
+    tls_ciphersuites: str | None = None
 
 
 @dataclass
@@ -141,6 +143,39 @@ class AccountsReadout(Readout):
 @dataclass
 class ReplicationReadout(Readout):
     channels: list[ReplicationChannel] = field(default_factory=list)
+
+
+@dataclass
+class ClientConnection:
+    """One application client connection the server listed (performance_schema.threads)."""
+
+    user: str
+    host: str
+    connection_type: str = ""  # raw CONNECTION_TYPE: TCP/IP (no TLS) | SSL/TLS
+    tls_version: str | None = None  # raw Ssl_version of that connection; None: no TLS
+    tls_cipher: str | None = None
+    connection_id: int | None = None  # PROCESSLIST_ID: a connection seen twice counts once
+
+
+@dataclass
+class ClientsReadout(Readout):
+    """Who connects, and whether with TLS (docs/reference/mysql-tls.md "Client connections").
+
+    state: ok (performance_schema read) | off (performance_schema OFF) | no-privilege |
+    not-applicable | error. `counters` are read whatever the state: between two checks they
+    count the connections without TLS, without names.
+    """
+
+    performance_schema: str | None = None  # raw @@performance_schema
+    connections: list[ClientConnection] = field(default_factory=list)
+    # Threads kept apart from the clients, by kind: checker | replication | system | local.
+    kept_apart: dict[str, int] = field(default_factory=dict)
+    # Connections, Ssl_accepts, Ssl_finished_accepts, Uptime (global status), as integers.
+    counters: dict[str, int] = field(default_factory=dict)
+    counters_reason: str = ""  # why `counters` is empty
+    # Connections without TLS this check made itself before the counters were read (the
+    # canary): subtracted from the counted ones.
+    own_plaintext: int = 0
 
 
 @dataclass
@@ -172,6 +207,7 @@ class SessionEvidence:
     group_replication: dict[str, str | None] = field(default_factory=dict)
     plaintext_login: PlaintextLogin = field(default_factory=PlaintextLogin)
     elapsed_ms: int = 0  # added in v1
+    clients: ClientsReadout = field(default_factory=ClientsReadout)  # added in v1
 
 
 @dataclass
@@ -207,6 +243,7 @@ _NESTED = {
     (ProbeEvidence, "cipher_classes"): Verdict,
     (AccountsReadout, "remote"): RemoteAccount,
     (ReplicationReadout, "channels"): ReplicationChannel,
+    (ClientsReadout, "connections"): ClientConnection,
 }
 _CHILDREN = {
     (Evidence, "probe"): ProbeEvidence,
@@ -216,6 +253,7 @@ _CHILDREN = {
     (SessionEvidence, "accounts"): AccountsReadout,
     (SessionEvidence, "replication"): ReplicationReadout,
     (SessionEvidence, "plaintext_login"): PlaintextLogin,
+    (SessionEvidence, "clients"): ClientsReadout,
 }
 
 

@@ -108,3 +108,67 @@ class TargetState(models.Model):
 
     def __str__(self):
         return f"{self.instance_id}: {self.status or 'never'}"
+
+
+class ClientSighting(models.Model):
+    """A client (account@host) seen connected to an endpoint, per TLS version ("" = no TLS).
+
+    Written by checker/client_evidence.py from each check's performance_schema readout and
+    kept while `last_seen` is within TLSPOSTURE_CLIENT_WINDOW_DAYS.
+    """
+
+    instance = models.ForeignKey(
+        DBInstance, on_delete=models.CASCADE, related_name="client_sightings"
+    )
+    user = models.CharField(max_length=100)
+    host = models.CharField(max_length=255)
+    tls_version = models.CharField(max_length=16, blank=True, help_text='"" = without TLS')
+    tls_cipher = models.CharField(max_length=100, blank=True)
+    connections = models.PositiveIntegerField(default=0, help_text="distinct connections seen")
+    checks = models.PositiveIntegerField(default=0, help_text="checks that saw it connected")
+    first_seen = models.DateTimeField()
+    last_seen = models.DateTimeField()
+    # The connections seen by the latest check: one that stays open counts once.
+    connection_ids = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["user", "host", "tls_version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["instance", "user", "host", "tls_version"], name="one_sighting_per_client"
+            )
+        ]
+        indexes = [models.Index(fields=["instance", "last_seen"])]
+
+    def __str__(self):
+        return f"{self.user}@{self.host} {self.tls_version or 'no TLS'}"
+
+
+class ClientReadout(models.Model):
+    """What one check learned about an endpoint's clients: named (performance_schema),
+    counted (global counters since the previous readout), or why neither."""
+
+    instance = models.ForeignKey(
+        DBInstance, on_delete=models.CASCADE, related_name="client_readouts"
+    )
+    observation = models.ForeignKey(
+        Observation, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    checked_at = models.DateTimeField()
+    state = models.CharField(max_length=16, help_text="ok | off | no-privilege | error")
+    reason = models.TextField(blank=True)
+    # Counted since the previous readout (None: no previous one, or the server restarted).
+    counted_connections = models.IntegerField(null=True, blank=True)
+    counted_without_tls = models.IntegerField(null=True, blank=True)
+    counters = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["-checked_at"]
+        indexes = [models.Index(fields=["instance", "-checked_at"])]
+
+    def __str__(self):
+        return f"{self.instance_id} {self.checked_at:%Y-%m-%d %H:%M} clients {self.state}"
+
+    @property
+    def named(self) -> bool:
+        return self.state == "ok"

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from checker.client_evidence import record_clients
 from checker.concurrency import BoundedRun
 from checker.credentials import CredentialResolver
 from checker.endpoint import (
@@ -191,6 +192,7 @@ def _store(run: CheckRun, result: EndpointResult) -> Observation:
         if result.status == STATUS_OK:
             state["last_ok_at"] = result.checked_at
         TargetState.objects.update_or_create(instance_id=result.instance_id, defaults=state)
+        record_clients(result.instance_id, evidence, result.checked_at, observation)
         if result.status == STATUS_OK:
             run.ok += 1
         else:

@@ -16,6 +16,7 @@ Pure module: no Django imports.
 from __future__ import annotations
 
 import contextlib
+import functools
 import ssl
 import time
 from dataclasses import dataclass
@@ -32,6 +33,8 @@ from checker.evidence import (
     SESSION_OK,
     SESSION_TLS_FAILED,
     AccountsReadout,
+    ClientConnection,
+    ClientsReadout,
     PlaintextLogin,
     RemoteAccount,
     ReplicationChannel,
@@ -107,7 +110,10 @@ def read_session(
     login: Login,
     limits: SessionLimits,
     deadline: Deadline,
+    other_own_users: tuple[str, ...] = (),
 ) -> SessionEvidence:
+    """`other_own_users`: accounts of the checker besides `login` (the canary), whose
+    connections are kept apart from the clients."""
     evidence = SessionEvidence()
     started = time.monotonic()
     if not cafile:
@@ -123,7 +129,8 @@ def read_session(
     try:
         with _connection(address, login, limits, deadline, ssl=context) as conn:
             evidence.outcome = SESSION_OK
-            _read_everything(conn, evidence, deadline)
+            own_users = (login.username, *other_own_users)
+            _read_everything(conn, evidence, deadline, own_users)
     except _SessionFailed as failed:
         evidence.outcome, evidence.reason, evidence.error_code = failed.args
     evidence.elapsed_ms = int((time.monotonic() - started) * 1000)
@@ -241,7 +248,9 @@ def _login_failure(exc: pymysql.err.MySQLError, deadline_cut: bool) -> tuple:
 # -- readouts --------------------------------------------------------------------------------
 
 
-def _read_everything(conn, evidence: SessionEvidence, deadline: Deadline) -> None:
+def _read_everything(
+    conn, evidence: SessionEvidence, deadline: Deadline, own_users: tuple[str, ...]
+) -> None:
     flavour = mysql_wire.flavour_of(conn.get_server_info() or "")
     problems = []
     for what, read in (
@@ -249,6 +258,7 @@ def _read_everything(conn, evidence: SessionEvidence, deadline: Deadline) -> Non
         ("status", _read_status),
         ("accounts", _read_accounts),
         ("replication", _read_replication),
+        ("clients", functools.partial(_read_clients, own_users=own_users)),
     ):
         if deadline.expired:
             problems.append(f"{what} not read: deadline reached")
@@ -334,9 +344,14 @@ def _read_accounts(conn, flavour: str, evidence: SessionEvidence) -> None:
         return
 
 
+_MYSQL_CHANNEL_COLUMNS = (
+    "CHANNEL_NAME, HOST, PORT, SSL_ALLOWED, SSL_CA_FILE, SSL_VERIFY_SERVER_CERTIFICATE, TLS_VERSION"
+)
+_MYSQL_CHANNEL_TABLE = "performance_schema.replication_connection_configuration"
+# TLS_CIPHERSUITES came with 8.0.19 (WL#13392); before it the column is unknown (1054).
 _MYSQL_CHANNELS = (
-    "SELECT CHANNEL_NAME, HOST, PORT, SSL_ALLOWED, SSL_CA_FILE, SSL_VERIFY_SERVER_CERTIFICATE, "
-    "TLS_VERSION FROM performance_schema.replication_connection_configuration"
+    f"SELECT {_MYSQL_CHANNEL_COLUMNS}, TLS_CIPHERSUITES FROM {_MYSQL_CHANNEL_TABLE}",  # noqa: S608
+    f"SELECT {_MYSQL_CHANNEL_COLUMNS} FROM {_MYSQL_CHANNEL_TABLE}",  # noqa: S608
 )
 
 
@@ -347,7 +362,12 @@ def _read_replication(conn, flavour: str, evidence: SessionEvidence) -> None:
             rows = _rows(conn, "SHOW ALL SLAVES STATUS", as_dicts=True)
             channels = [_mariadb_channel(row) for row in rows]
         else:
-            rows = _rows(conn, _MYSQL_CHANNELS, as_dicts=True)
+            try:
+                rows = _rows(conn, _MYSQL_CHANNELS[0], as_dicts=True)
+            except pymysql.err.MySQLError as exc:
+                if not exc.args or exc.args[0] != 1054:
+                    raise
+                rows = _rows(conn, _MYSQL_CHANNELS[1], as_dicts=True)
             channels = [_mysql_channel(row) for row in rows]
     except pymysql.err.MySQLError as exc:
         readout.state, readout.reason = _readout_failure(exc, "replication channels")
@@ -383,4 +403,117 @@ def _mysql_channel(row: dict) -> ReplicationChannel:
         ssl_verify_server_cert=_yes(row.get("SSL_VERIFY_SERVER_CERTIFICATE")),
         tls_version=_text(row.get("TLS_VERSION")),
         ssl_ca_file=_text(row.get("SSL_CA_FILE")) or "",
+        tls_ciphersuites=_text(row.get("TLS_CIPHERSUITES")) or None,
     )
+
+
+# -- client connections (docs/reference/mysql-tls.md "Client connections and their TLS") ------
+
+COUNTERS = ("Connections", "Ssl_accepts", "Ssl_finished_accepts", "Uptime")
+PERFORMANCE_SCHEMA_OFF = (
+    "performance_schema is OFF (MariaDB's default): naming each client and its TLS needs the "
+    "server option performance_schema=ON, a static one that takes a restart (my.cnf "
+    "[mysqld] performance_schema=ON; a managed database: the parameter performance_schema "
+    "and a reboot); until then the global counters count the connections without TLS "
+    "between two checks, without names"
+)
+# Two queries joined here: MariaDB's optimiser joins the two tables thread by thread, three
+# times slower at 180 connections (bench/client_readout.py).
+_CLIENT_THREADS = (
+    "SELECT PROCESSLIST_ID, PROCESSLIST_USER, PROCESSLIST_HOST, PROCESSLIST_COMMAND, "
+    "CONNECTION_TYPE, TYPE, NAME, THREAD_ID FROM performance_schema.threads"
+)
+_CLIENT_TLS = (
+    "SELECT THREAD_ID, VARIABLE_NAME, VARIABLE_VALUE FROM performance_schema.status_by_thread "
+    "WHERE VARIABLE_NAME IN ('Ssl_version', 'Ssl_cipher')"
+)
+# What require_secure_transport lets through without TLS: it never breaks these.
+_LOCAL_CONNECTION_TYPES = {"socket", "named pipe", "shared memory"}
+_REPLICATION_COMMANDS = {"binlog dump", "binlog dump gtid"}
+_SYSTEM_USERS = {"system user", "event_scheduler"}
+
+
+def grant_for_clients(user: str) -> str:
+    """The statements that let the checker account name the clients (README grants)."""
+    return (
+        f"GRANT SELECT ON performance_schema.threads TO '{user}'@'%'; "
+        f"GRANT SELECT ON performance_schema.status_by_thread TO '{user}'@'%'"
+    )
+
+
+def _read_clients(
+    conn, flavour: str, evidence: SessionEvidence, *, own_users: tuple[str, ...] = ()
+) -> None:
+    readout = evidence.clients = ClientsReadout()
+    try:
+        sql = f"SHOW GLOBAL STATUS WHERE Variable_name IN ({_in_list(COUNTERS)})"
+        rows = _rows(conn, sql, COUNTERS)
+        readout.counters = {
+            name: int(value) for name, value in rows if (_text(value) or "").isdigit()
+        }
+    except pymysql.err.MySQLError as exc:
+        readout.counters_reason = _readout_failure(exc, "global status counters")[1]
+    try:
+        rows = _rows(conn, "SHOW GLOBAL VARIABLES LIKE 'performance\\_schema'")
+        readout.performance_schema = _text(rows[0][1]) if rows else None
+        if (readout.performance_schema or "").upper() in ("OFF", "0"):
+            readout.state, readout.reason = "off", PERFORMANCE_SCHEMA_OFF
+            return
+        own_id = _rows(conn, "SELECT CONNECTION_ID()")[0][0]
+        # The TLS first: a thread listed after it that it lacks connected in between.
+        tls: dict[int, dict[str, str]] = {}
+        for thread_id, name, value in _rows(conn, _CLIENT_TLS):
+            tls.setdefault(int(thread_id), {})[_text(name) or ""] = _text(value) or ""
+        rows = _rows(conn, _CLIENT_THREADS)
+    except pymysql.err.MySQLError as exc:
+        readout.state, readout.reason = _readout_failure(exc, "performance_schema.threads")
+        if readout.state == "no-privilege":
+            readout.reason = (
+                "unknown: grant SELECT on performance_schema.threads and status_by_thread "
+                f"({grant_for_clients(own_users[0] if own_users else '<checker>')}; "
+                "README 'Checking endpoints'); "
+                f"{readout.reason.removeprefix('unknown: ')}"
+            )
+        return
+    kept_apart: dict[str, int] = {}
+    for row in rows:
+        kind = _thread_kind(row, own_id, own_users)
+        if kind:
+            kept_apart[kind] = kept_apart.get(kind, 0) + 1
+            continue
+        connection_id, user, host, _, connection_type, *_, thread_id = row
+        status = tls.get(int(thread_id))
+        if status is None:  # connected after the status was read: the next check sees it
+            kept_apart["not yet read"] = kept_apart.get("not yet read", 0) + 1
+            continue
+        version, cipher = status.get("Ssl_version"), status.get("Ssl_cipher")
+        readout.connections.append(
+            ClientConnection(
+                user=_text(user) or "",
+                host=_text(host) or "",
+                connection_type=_text(connection_type) or "",
+                tls_version=_text(version) or None,
+                tls_cipher=_text(cipher) or None,
+                connection_id=int(connection_id) if connection_id is not None else None,
+            )
+        )
+    readout.connections.sort(key=lambda c: (c.user, c.host, c.connection_id or 0))
+    readout.kept_apart = dict(sorted(kept_apart.items()))
+    readout.state = "ok"
+
+
+def _thread_kind(row, own_id, own_users: tuple[str, ...]) -> str:
+    """Which threads are not application clients: "" for a client."""
+    connection_id, user, host, command, connection_type, thread_type, name, *_ = row
+    user, host = _text(user) or "", (_text(host) or "").lower()
+    name, command = (_text(name) or "").lower(), (_text(command) or "").lower()
+    if connection_id == own_id or user in own_users:
+        return "checker"
+    if command in _REPLICATION_COMMANDS or "slave" in name or "replica" in name:
+        return "replication"
+    if (_text(thread_type) or "").upper() == "BACKGROUND" or not user or user in _SYSTEM_USERS:
+        return "system"
+    # "localhost" is the socket; a TCP client on 127.0.0.1 would break like any other.
+    if (_text(connection_type) or "").lower() in _LOCAL_CONNECTION_TYPES or host == "localhost":
+        return "local"
+    return ""

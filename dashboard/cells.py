@@ -34,6 +34,26 @@ def _instance(value, row: Row):
     return link
 
 
+READINESS_WORDS = {
+    "ready": "ready",
+    "not-ready": "would break",
+    "unknown": "unknown",
+    "done": "already enforced",
+}
+
+
+def _readiness(value, row: Row):
+    """Would enforcing TLS break a client? The verdict in words is the title."""
+    state = value or "unknown"
+    verdict = row.data.get("enforce_tls_verdict") or "not evaluated since client evidence"
+    return format_html(
+        '<span class="readiness-{}" title="{}">{}</span>',
+        state,
+        verdict,
+        READINESS_WORDS.get(state, state),
+    )
+
+
 def _enforced(value, row: Row):
     if value is None:
         title = row.data.get("unknown", {}).get("transport_enforced", "")
@@ -116,6 +136,7 @@ RENDERERS: dict[str, Callable[[object, Row], object]] = {
         '<span class="severity severity-{}">{}</span>', value, value
     ),
     "enforced": _enforced,
+    "readiness": _readiness,
     "tls": _tls,
     "expiry": lambda value, row: display.expiry(value),
     "when": lambda value, row: display.when(value),

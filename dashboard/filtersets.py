@@ -13,7 +13,7 @@ from datetime import timedelta
 import django_filters as filters
 from django import forms
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Q, TextField
+from django.db.models import Exists, OuterRef, Q, QuerySet, TextField
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
 from django.utils import timezone
@@ -21,11 +21,12 @@ from django.utils import timezone
 from checker.models import Observation
 from common.normalise import TLS_VERSIONS
 from dashboard.display import grade_label
-from inventory.models import CloudAccount, DBInstance, PendingAction, Provider
+from inventory.models import DBInstance, PendingAction, Provider
 from posture.catalogue import FINDING_IDS
 from posture.finding_report import in_report_order
 from posture.grades import EVERY_GRADE, NO_EVIDENCE, SEVERITIES
 from posture.models import Finding
+from posture.visibility import Visible, request_visible
 
 ANY = "any"
 UNKNOWN = "unknown"
@@ -38,6 +39,13 @@ COULD_NOT_RUN = (Observation.Status.UNREACHABLE, Observation.Status.AUTH_FAILED)
 GRADE_CHOICES = [(grade, grade_label(grade)) for grade in EVERY_GRADE]
 ENFORCEMENT = [("enforced", "enforced"), ("not-enforced", "not enforced"), (UNKNOWN, UNKNOWN)]
 LOWEST_TLS = [(v, v) for v in (*TLS_VERSIONS, UNKNOWN)]
+# Would the change break a client seen within TLSPOSTURE_CLIENT_WINDOW_DAYS?
+READINESS = [
+    ("ready", "ready"),
+    ("not-ready", "not ready"),
+    (UNKNOWN, UNKNOWN),
+    ("done", "already done"),
+]
 EXPIRY = [
     ("expired", "already expired"),
     *((str(days), f"≤ {days} days") for days in EXPIRY_WINDOWS),
@@ -75,17 +83,15 @@ class InstanceFilterForm(forms.Form):
         return tag
 
 
-def filter_choices() -> dict[str, list[str]]:
-    """The values the select boxes offer: three small queries, whatever the fleet size."""
-    pairs = DBInstance.objects.order_by("engine", "engine_version").values_list(
-        "engine", "engine_version"
-    )
+def filter_choices(visible: Visible) -> dict[str, list[str]]:
+    """The values the select boxes offer, from what the user may see (another team's
+    account names are not offered): three small queries, whatever the fleet size."""
+    instances = visible.instances
+    pairs = instances.order_by("engine", "engine_version").values_list("engine", "engine_version")
     pairs = list(pairs.distinct())
     return {
-        "account": list(CloudAccount.objects.values_list("name", flat=True)),
-        "region": list(
-            DBInstance.objects.order_by("region").values_list("region", flat=True).distinct()
-        ),
+        "account": list(visible.accounts.values_list("name", flat=True)),
+        "region": list(instances.order_by("region").values_list("region", flat=True).distinct()),
         "engine": sorted({engine for engine, _ in pairs}),
         "engine_version": sorted({version for _, version in pairs if version}),
     }
@@ -104,6 +110,8 @@ class InstanceFilterSet(filters.FilterSet):
     grade = choice("Grade", GRADE_CHOICES, method="by_grade")
     enforcement = choice("Transport", ENFORCEMENT, method="by_enforcement")
     lowest_tls = choice("Lowest TLS accepted", LOWEST_TLS, method="by_lowest_tls")
+    enforce_tls = choice("Ready to enforce TLS", READINESS, method="by_readiness")
+    drop_legacy_tls = choice("Ready to drop TLS 1.0/1.1", READINESS, method="by_readiness")
     cert_expires = choice("Server certificate expires", EXPIRY, method="by_expiry")
     ca_expires = choice("CA expires", EXPIRY, method="by_expiry")
     ca = text("CA", field_name="ca_identifier", max_length=100)
@@ -123,9 +131,11 @@ class InstanceFilterSet(filters.FilterSet):
         fields: list[str] = []
         form = InstanceFilterForm
 
-    def __init__(self, data=None, queryset=None, *, choices: dict[str, list[str]] | None = None):
+    def __init__(self, data, queryset: QuerySet[DBInstance], *, choices: dict[str, list[str]]):
+        # No default queryset: every caller says which endpoints the user may see
+        # (posture.visibility), so a filter set never reads the whole table by accident.
         super().__init__(data, queryset)
-        offered = choices or filter_choices()
+        offered = choices
         for name in FROM_THE_FLEET:
             self.filters[name].extra["choices"] = [(value, value) for value in offered[name]]
         self.now = timezone.now()
@@ -188,6 +198,14 @@ class InstanceFilterSet(filters.FilterSet):
         if value == UNKNOWN:
             return instances.filter(posture__transport_enforced__isnull=True)
         return instances.filter(posture__transport_enforced=(value == "enforced"))
+
+    def by_readiness(self, instances, name, value):
+        field = f"posture__{name}_readiness"
+        if value == UNKNOWN:  # never evaluated counts as unknown
+            return instances.filter(
+                Q(posture__isnull=True) | Q(**{field: UNKNOWN}) | Q(**{field: ""})
+            )
+        return instances.filter(**{field: value})
 
     def by_lowest_tls(self, instances, name, value):
         if value == UNKNOWN:
@@ -253,12 +271,16 @@ class FindingFilterSet(filters.FilterSet):
         model = Finding
         fields: list[str] = []
 
-    def __init__(self, data=None, queryset=None, *, instances: InstanceFilterSet | None = None):
-        if queryset is None:
-            queryset = Finding.objects.filter(resolved_at__isnull=True)
-        super().__init__(data, queryset)
-        self.instances = instances or InstanceFilterSet(data)
+    def __init__(self, data, *, instances: InstanceFilterSet):
+        super().__init__(data, Finding.objects.filter(resolved_at__isnull=True))
+        self.instances = instances  # the visible endpoints, filtered: findings follow them
 
     def filter_queryset(self, queryset):
         queryset = queryset.filter(instance__in=self.instances.qs.order_by().values("pk"))
         return in_report_order(super().filter_queryset(queryset))
+
+
+def instance_filters(request) -> InstanceFilterSet:
+    """The query string's filters over the endpoints the user may see."""
+    visible = request_visible(request)
+    return InstanceFilterSet(request.GET, visible.instances, choices=filter_choices(visible))

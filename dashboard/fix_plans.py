@@ -2,29 +2,38 @@
 impact, and each finding's evidence as two or three plain facts.
 
 The plan itself is posture's (posture/fix_plan.py); this module adds what only the fleet
-knows — the other endpoints that share the parameter group the plan changes — and leaves
-`clients_that_would_fail` unknown until client-connection evidence fills it.
+knows — the other endpoints that share the parameter group the plan changes — and the
+clients that would fail, from the client-connection evidence (posture/rules_clients.py).
+
+Team scoping (README "Access"): the endpoints sharing the group are read through the
+user's visible endpoints. A parameter group belongs to one account and teams are granted
+whole accounts, so whoever sees this endpoint sees every endpoint that shares its group:
+all of them are named, none is hidden or merely counted.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from inventory.models import ACTIVE, DBInstance
 from posture.catalogue import ENTRIES, cap_for
 from posture.effective import EffectiveFacts
 from posture.fix_plan import FixPlan, OpenFinding, build_fix_plan
+from posture.rules_clients import clients_that_would_fail
 from posture.snapshot import build_facts, policy_from_settings
 
 _FACT_LIMIT = 3
 _NOT_FACTS = {"source", "at", "stale", "chain_verification"}
 
 
-def endpoint_fix_plan(instance: DBInstance, findings) -> FixPlan | None:
+def endpoint_fix_plan(
+    instance: DBInstance, findings, visible_instances: QuerySet[DBInstance]
+) -> FixPlan | None:
     """The plan for the open `findings` (Finding rows) of `instance`; None for none, or for a
-    gone endpoint (nothing to change)."""
+    gone endpoint (nothing to change). `visible_instances`: the endpoints the user may see."""
     if not findings:
         return None
     facts = build_facts([instance.pk])
@@ -34,9 +43,14 @@ def endpoint_fix_plan(instance: DBInstance, findings) -> FixPlan | None:
     plan = build_fix_plan(
         effective, [OpenFinding(f.finding_id, f.evidence, f.remediation) for f in findings]
     )
-    if plan and plan.group_changed:
+    if plan is None:
+        return None
+    would_fail = clients_that_would_fail(effective, plan.addresses)
+    plan.clients_that_would_fail = would_fail.clients
+    plan.clients_verdict = would_fail.text
+    if plan.group_changed:
         plan.sharing_group = list(
-            DBInstance.objects.filter(
+            visible_instances.filter(
                 ACTIVE,
                 account_id=instance.account_id,
                 region=instance.region,

@@ -20,8 +20,9 @@ from django.db.models import Count, Max, OuterRef, Q, Subquery
 
 from checker.models import CheckRun
 from dashboard.filtersets import COULD_NOT_RUN
-from inventory.models import ACTIVE, CloudAccount, DBInstance, SyncRegion, SyncRun
+from inventory.models import ACTIVE, SyncRegion, SyncRun
 from posture.models import evaluation_behind
+from posture.visibility import Visible
 
 
 @dataclass
@@ -102,7 +103,7 @@ class Freshness:
         return failed is not None and last is not None and failed.pk == last.pk
 
 
-def read_freshness(now: datetime) -> Freshness:
+def read_freshness(visible: Visible, now: datetime) -> Freshness:
     stale_after = timedelta(hours=settings.TLSPOSTURE["STALE_AFTER_HOURS"])
     regions: dict[tuple[str, str], RegionFreshness] = {}
 
@@ -110,7 +111,7 @@ def read_freshness(now: datetime) -> Freshness:
         return regions.setdefault((account, name), RegionFreshness(account, name))
 
     endpoints = (
-        DBInstance.objects.filter(ACTIVE)
+        visible.instances.filter(ACTIVE)
         .values("account__name", "region")
         .annotate(
             n=Count("pk"),
@@ -131,7 +132,8 @@ def read_freshness(now: datetime) -> Freshness:
         entry.evaluation_behind = row["behind"]
 
     syncs = (
-        SyncRegion.objects.values("run__account__name", "region")
+        SyncRegion.objects.filter(run__in=visible.sync_runs)
+        .values("run__account__name", "region")
         .annotate(
             ok=Max("finished_at", filter=Q(status=SyncRegion.Status.OK)),
             failed=Max("finished_at", filter=Q(status=SyncRegion.Status.FAILED)),
@@ -146,9 +148,9 @@ def read_freshness(now: datetime) -> Freshness:
     newest = SyncRegion.objects.filter(
         run__account_id=OuterRef("run__account_id"), region=OuterRef("region")
     ).order_by("-finished_at", "-pk")
-    latest = SyncRegion.objects.filter(pk=Subquery(newest.values("pk")[:1])).values(
-        "run__account__name", "region", "status", "error", "warnings"
-    )
+    latest = SyncRegion.objects.filter(
+        run__in=visible.sync_runs, pk=Subquery(newest.values("pk")[:1])
+    ).values("run__account__name", "region", "status", "error", "warnings")
     for row in latest:
         entry = region(row["run__account__name"], row["region"])
         if row["status"] == SyncRegion.Status.FAILED:
@@ -162,7 +164,7 @@ def read_freshness(now: datetime) -> Freshness:
         )
 
     last_run = SyncRun.objects.filter(account=OuterRef("pk")).order_by("-started_at", "-pk")
-    accounts = CloudAccount.objects.filter(enabled=True).annotate(
+    accounts = visible.accounts.filter(enabled=True).annotate(
         run_status=Subquery(last_run.values("status")[:1]),
         run_error=Subquery(last_run.values("error")[:1]),
         run_at=Subquery(last_run.values("started_at")[:1]),
@@ -176,9 +178,9 @@ def read_freshness(now: datetime) -> Freshness:
                 AccountFailure(account.name, account.run_at, account.run_status, account.run_error)
             )
 
-    runs = list(CheckRun.objects.order_by("-started_at", "-pk")[:1])
+    runs = list(visible.check_runs.order_by("-started_at", "-pk")[:1])
     failed_runs = list(
-        CheckRun.objects.filter(status=CheckRun.Status.FAILED).order_by("-started_at", "-pk")[:1]
+        visible.check_runs.filter(status=CheckRun.Status.FAILED).order_by("-started_at", "-pk")[:1]
     )
     return Freshness(
         stale_after=stale_after,

@@ -12,8 +12,11 @@ import json
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
+from checker.client_evidence import client_window
 from checker.evidence import (
     CIPHER_CLASSES,
     PROTOCOL_VERSIONS,
@@ -22,7 +25,7 @@ from checker.evidence import (
     SessionEvidence,
     Verdict,
 )
-from checker.models import Observation, TargetState
+from checker.models import ClientReadout, ClientSighting, Observation, TargetState
 from dashboard.fix_plans import (
     GradeCap,
     endpoint_fix_plan,
@@ -119,6 +122,10 @@ class InstanceDetail:
     evaluation_behind: bool = False
     plan: FixPlan | None = None
     caps: list[GradeCap] = field(default_factory=list)  # what holds the grade where it is
+    # Clients seen within the window, and what the latest check could read of them.
+    clients: list[ClientSighting] = field(default_factory=list)
+    client_readout: ClientReadout | None = None
+    client_window_days: int = 30
 
 
 def _related(instance, name):
@@ -128,9 +135,10 @@ def _related(instance, name):
         return None
 
 
-def load_instance_detail(pk: int) -> InstanceDetail:
+def load_instance_detail(instances: QuerySet[DBInstance], pk: int) -> InstanceDetail:
+    """Endpoint `pk` among `instances` (those the user may see), else 404."""
     instance = get_object_or_404(
-        DBInstance.objects.select_related(
+        instances.select_related(
             "account", "ca", "parent", "posture", "check_state", "check_state__latest"
         ),
         pk=pk,
@@ -164,8 +172,15 @@ def load_instance_detail(pk: int) -> InstanceDetail:
         history=list(instance.grade_history.all()[:HISTORY_LIMIT]),
         live=read_live(state.latest) if state and state.latest else None,
         evaluation_behind=is_behind(instance, posture, state),
-        plan=endpoint_fix_plan(instance, open_rows),
+        plan=endpoint_fix_plan(instance, open_rows, instances),
         caps=grade_caps(posture.grade, open_rows) if posture else [],
+        clients=list(
+            ClientSighting.objects.filter(
+                instance=instance, last_seen__gte=timezone.now() - client_window()
+            ).order_by("tls_version", "-last_seen", "user", "host")
+        ),
+        client_readout=ClientReadout.objects.filter(instance=instance).first(),
+        client_window_days=client_window().days,
     )
 
 

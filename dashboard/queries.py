@@ -1,7 +1,8 @@
 """Read-only queries behind the pages; a fixed number of queries whatever the fleet size.
 
 Counting happens in the database (GROUP BY, conditional COUNT); Python only arranges the
-few result rows.
+few result rows. Every query starts from what the user may see (posture.visibility.Visible):
+none reads a model's whole table.
 """
 
 from __future__ import annotations
@@ -14,40 +15,56 @@ from django.db.models import Count, Max, Min, Q, QuerySet, Value
 from django.db.models.functions import Coalesce, Least, TruncMonth
 
 from dashboard.filtersets import EXPIRY_WINDOWS
-from inventory.models import ACTIVE, CACertificate, CloudAccount, DBInstance, PendingAction
+from inventory.models import ACTIVE, CACertificate, DBInstance, PendingAction
 from posture.catalogue import CATALOGUE, Entry
 from posture.grades import EVERY_GRADE, NO_EVIDENCE, SEVERITIES
 from posture.models import Finding
+from posture.visibility import Visible
 
 # Stands in for a missing date when the earliest of several is wanted (LEAST ignores no NULL
 # on SQLite); far enough that it is never the earliest real date.
 _NEVER = datetime(9999, 12, 31, tzinfo=UTC)
 
 
-def home_counts() -> dict[str, int]:
+def home_counts(visible: Visible) -> dict[str, int]:
+    current = visible.instances.filter(ACTIVE)
     return {
-        "accounts": CloudAccount.objects.count(),
-        "instances": DBInstance.objects.filter(ACTIVE).count(),
-        "findings": open_findings().count(),
+        "accounts": visible.accounts.count(),
+        "instances": current.count(),
+        "findings": open_findings(current).count(),
     }
 
 
-def open_findings(instances: QuerySet[DBInstance] | None = None) -> QuerySet[Finding]:
-    """Open findings of current endpoints, or of these endpoints."""
-    if instances is None:
-        return Finding.objects.filter(resolved_at__isnull=True, instance__gone_at__isnull=True)
+def open_findings(instances: QuerySet[DBInstance]) -> QuerySet[Finding]:
+    """Open findings of these endpoints."""
     return Finding.objects.filter(
         resolved_at__isnull=True, instance__in=instances.order_by().values("pk")
     )
 
 
-def grade_distribution() -> list[tuple[str, int]]:
+def grade_distribution(visible: Visible) -> list[tuple[str, int]]:
     """(grade, endpoints) for every grade, best first, `?` last (never evaluated counts)."""
     counts = Counter()
-    rows = DBInstance.objects.filter(ACTIVE).values("posture__grade").annotate(n=Count("pk"))
+    rows = visible.instances.filter(ACTIVE).values("posture__grade").annotate(n=Count("pk"))
     for row in rows.order_by():
         counts[row["posture__grade"] or NO_EVIDENCE] += row["n"]
     return [(grade, counts[grade]) for grade in EVERY_GRADE]
+
+
+def readiness_counts(visible: Visible) -> dict[str, dict[str, int]]:
+    """{change: {state: endpoints}} for enforcing TLS and dropping TLS 1.0/1.1, of the
+    endpoints this user sees, in one query; an endpoint never evaluated counts as unknown."""
+    changes = ("enforce_tls", "drop_legacy_tls")
+    counts = {
+        change: Counter(dict.fromkeys(("ready", "not-ready", "unknown", "done"), 0))
+        for change in changes
+    }
+    fields = [f"posture__{change}_readiness" for change in changes]
+    rows = visible.instances.filter(ACTIVE).values(*fields).annotate(n=Count("pk"))
+    for row in rows.order_by():
+        for change, field in zip(changes, fields, strict=True):
+            counts[change][row[field] or "unknown"] += row["n"]
+    return {change: dict(tally) for change, tally in counts.items()}
 
 
 @dataclass(frozen=True)
@@ -56,7 +73,7 @@ class FindingCount:
     endpoints: int
 
 
-def finding_counts(instances: QuerySet[DBInstance] | None = None) -> list[FindingCount]:
+def finding_counts(instances: QuerySet[DBInstance]) -> list[FindingCount]:
     """Every catalogue entry with the number of endpoints that have it open (one open row
     per endpoint and id, so rows are endpoints)."""
     rows = open_findings(instances).values("finding_id").annotate(n=Count("pk")).order_by()
@@ -64,7 +81,7 @@ def finding_counts(instances: QuerySet[DBInstance] | None = None) -> list[Findin
     return [FindingCount(entry, counts.get(entry.id, 0)) for entry in CATALOGUE]
 
 
-def severity_counts(instances: QuerySet[DBInstance] | None = None) -> list[tuple[str, int]]:
+def severity_counts(instances: QuerySet[DBInstance]) -> list[tuple[str, int]]:
     rows = open_findings(instances).values("severity").annotate(n=Count("pk")).order_by()
     counts = {row["severity"]: row["n"] for row in rows}
     return [(severity, counts.get(severity, 0)) for severity in SEVERITIES]
@@ -84,7 +101,7 @@ def _window_counts(field: str, now: datetime, applies: Q | None = None) -> dict:
     return counts
 
 
-def expiry_counts(now: datetime) -> dict[str, dict[str, int]]:
+def expiry_counts(visible: Visible, now: datetime) -> dict[str, dict[str, int]]:
     """Endpoints whose server certificate / CA has expired, expires within 7, 30, 90 days,
     or is unknown — one query for both."""
     cert = {
@@ -94,17 +111,17 @@ def expiry_counts(now: datetime) -> dict[str, dict[str, int]]:
     ca = {
         f"ca_{k}": v for k, v in _window_counts("posture__ca_valid_till", now, names_a_ca).items()
     }
-    totals = DBInstance.objects.filter(ACTIVE).aggregate(**cert, **ca)
+    totals = visible.instances.filter(ACTIVE).aggregate(**cert, **ca)
     return {
         "cert": {k[5:]: v for k, v in totals.items() if k.startswith("cert_")},
         "ca": {k[3:]: v for k, v in totals.items() if k.startswith("ca_")},
     }
 
 
-def cas_in_use() -> QuerySet[CACertificate]:
+def cas_in_use(visible: Visible) -> QuerySet[CACertificate]:
     """CAs with the number of current endpoints using each, soonest expiry first."""
     return (
-        CACertificate.objects.annotate(
+        visible.cas.annotate(
             endpoints=Count("instances", filter=Q(instances__gone_at__isnull=True))
         )
         .select_related("account")
@@ -112,12 +129,13 @@ def cas_in_use() -> QuerySet[CACertificate]:
     )
 
 
-def cas_by_identifier() -> list[dict]:
-    """One row per CA identifier, however many accounts and regions list it: the earliest and
-    latest validity seen (dates differ by region), where it is listed, how many current
-    endpoints use it, and whether it is a default for new launches anywhere. One query."""
+def cas_by_identifier(visible: Visible) -> list[dict]:
+    """One row per CA identifier, however many of the visible accounts and regions list it:
+    the earliest and latest validity seen (dates differ by region), where it is listed, how
+    many current endpoints use it, and whether it is a default for new launches anywhere.
+    One query."""
     return list(
-        CACertificate.objects.values("identifier")
+        visible.cas.values("identifier")
         .annotate(
             valid_from=Min("valid_till"),
             valid_to=Max("valid_till"),
@@ -129,7 +147,7 @@ def cas_by_identifier() -> list[dict]:
     )
 
 
-def pending_rotations() -> QuerySet[PendingAction]:
+def pending_rotations(visible: Visible) -> QuerySet[PendingAction]:
     """Pending CA rotations and certificate renewals of current endpoints, soonest first."""
     due = Least(
         Coalesce("current_apply_date", Value(_NEVER)),
@@ -137,7 +155,7 @@ def pending_rotations() -> QuerySet[PendingAction]:
         Coalesce("forced_apply_date", Value(_NEVER)),
     )
     return (
-        PendingAction.objects.filter(instance__gone_at__isnull=True)
+        visible.pending_actions.filter(instance__gone_at__isnull=True)
         .select_related("instance__account")
         .annotate(due_at=due)
         .order_by("due_at", "instance__identifier", "pk")
@@ -152,11 +170,13 @@ class TimelineMonth:
     cas: tuple[str, ...]  # CAs (in use) expiring in the month
 
 
-def expiry_timeline(now: datetime, months: int = 12) -> tuple[int, list[TimelineMonth]]:
+def expiry_timeline(
+    visible: Visible, now: datetime, months: int = 12
+) -> tuple[int, list[TimelineMonth]]:
     """(already expired server certificates, the next `months` calendar months)."""
     start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     end = _add_months(start, months)
-    active = DBInstance.objects.filter(ACTIVE)
+    active = visible.instances.filter(ACTIVE)
     expired = active.filter(posture__server_cert_not_after__lte=now).count()
     certs = _per_month(
         active.filter(
@@ -164,9 +184,13 @@ def expiry_timeline(now: datetime, months: int = 12) -> tuple[int, list[Timeline
         ),
         "posture__server_cert_not_after",
     )
-    rotations = _per_month(pending_rotations().filter(due_at__gte=start, due_at__lt=end), "due_at")
+    rotations = _per_month(
+        pending_rotations(visible).filter(due_at__gte=start, due_at__lt=end), "due_at"
+    )
     cas: dict[tuple[int, int], list[str]] = {}
-    for ca in cas_in_use().filter(endpoints__gt=0, valid_till__gte=start, valid_till__lt=end):
+    for ca in cas_in_use(visible).filter(
+        endpoints__gt=0, valid_till__gte=start, valid_till__lt=end
+    ):
         key = (ca.valid_till.year, ca.valid_till.month)
         if ca.identifier not in cas.setdefault(key, []):
             cas[key].append(ca.identifier)

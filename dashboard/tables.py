@@ -26,6 +26,8 @@ from posture.grades import GRADE_ORDER, SEVERITIES
 from posture.report import REPORT_COLUMNS, REPORT_ORDER, report_row
 
 _REPORT = {column.key: column for column in REPORT_COLUMNS}
+# Most urgent first: who would break, then what is not known, then the ready and the done.
+READINESS_ORDER = ("not-ready", "unknown", "ready", "done")
 _FINDING = {column.key: column for column in FINDING_COLUMNS}
 
 
@@ -133,6 +135,12 @@ INSTANCE_TABLE = Table(
             header="Transport",
             cell="enforced",
             sort=("posture__transport_enforced",),
+        ),
+        report_column(
+            "enforce_tls_readiness",
+            header="Safe to enforce TLS",
+            cell="readiness",
+            sort=(_rank("posture__enforce_tls_readiness", READINESS_ORDER),),
         ),
         TableColumn(
             "lowest_tls",

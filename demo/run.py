@@ -20,12 +20,14 @@ from demo import product, summary
 from demo.accounts import DEFAULT_CLOSED_PORT, Wiring, render_accounts
 from demo.aliyun_seed import endpoints as aliyun_endpoints
 from demo.certificates import authorities
+from demo.clients import start_clients, stop_clients
 from demo.clouds import ALIYUN_PORT, MOTO_PORT, AliyunCloud, AwsCloud
 from demo.lock import DemoBusy, DemoLock
 from demo.progress import Steps
 from demo.servers import hold_closed_port, port_is_free, prepare, start
 from demo.world import ACCOUNTS, DATABASES, SERVERS
 from fleet.mariadb import FleetError
+from fleet.mysql8.persona import PersonaSpec
 
 ROOT = product.ROOT
 STEPS = 10
@@ -172,7 +174,10 @@ class Demo:
         return aliyun
 
     def start_servers(self, prepared) -> dict[str, int]:
-        title = f"MariaDB: starting {len(prepared)} servers"
+        personas = sum(1 for item in prepared if isinstance(item.spec, PersonaSpec))
+        title = (
+            f"servers: starting {len(prepared) - personas} MariaDB and {personas} MySQL 8 personas"
+        )
         with self.steps.step(title) as step:
             for item in prepared:
                 if item.moved_from:
@@ -182,6 +187,12 @@ class Demo:
             ports = {server.spec.name: server.port for server in fleet}
             low, high = min(ports.values()), max(ports.values())
             step.say(f"on 127.0.0.1:{low}–{high}, data in {self.dir / 'servers'}")
+            loops = start_clients(fleet)
+            self.running.callback(stop_clients, loops)  # before the servers stop
+            step.say(
+                f"{len(loops)} application clients connected (plaintext, TLS 1.2, TLS 1.0) "
+                "from 127.0.0.2–4"
+            )
         return ports
 
     def import_accounts(self, aws: AwsCloud, aliyun: AliyunCloud, ports: dict[str, int]):
@@ -241,7 +252,8 @@ class Demo:
             f"  dashboard  http://127.0.0.1:{self.args.port}/ — user '{product.ADMIN_USERNAME}',"
             f" password {password}\n"
             f"  grades     {summary.count_line(report)} (no catalogue finding caps at D)\n"
-            f"  world      {len(SERVERS)} MariaDB servers, moto on {aws.url}, "
+            f"  world      {len(SERVERS)} database servers (MariaDB and MySQL 8 personas), "
+            f"moto on {aws.url}, "
             f"Alibaba API on http://{aliyun.endpoint}\n"
             f"  data       {self.dir}\n"
             "Ctrl-C stops everything.\n",

@@ -1,4 +1,5 @@
-"""The demo's MariaDB servers: one per `Server` of the world, on fixed loopback ports.
+"""The demo's servers: one per `Server` of the world, on fixed loopback ports — a MySQL 8
+persona (fleet/mysql8/) where the cloud lists MySQL 8.0, a real MariaDB otherwise.
 
 Fixed ports keep the checker profiles (connect_port) the same from one run to the next;
 a port that is taken falls back to a free one, and the profiles written for the run say
@@ -13,9 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from demo.certificates import Authorities, server_certificate
-from demo.world import DATABASES, SERVERS, Server
+from demo.clients import persona_clients
+from demo.world import DATABASES, SERVERS, Server, mysql8_version
 from fleet.certs import ServerCertificate
 from fleet.mariadb import Credentials, Fleet, ServerSpec, free_port
+from fleet.mysql8.persona import PersonaSpec
 
 FIRST_PORT = 3310
 
@@ -23,7 +26,7 @@ FIRST_PORT = 3310
 @dataclass(frozen=True)
 class PreparedServer:
     server: Server
-    spec: ServerSpec
+    spec: ServerSpec | PersonaSpec
     reused_certificate: bool
     moved_from: int | None  # the default port, when it was taken
 
@@ -77,6 +80,14 @@ def prepare(
                 demo_dir / "certs" / server.name, server, names, cas
             )
         port, moved_from = _port(server, fixed_ports)
+        version = mysql8_version(server)
+        if version is not None:
+            prepared.append(
+                PreparedServer(
+                    server, _persona(server, version, certificate, port), reused, moved_from
+                )
+            )
+            continue
         spec = ServerSpec(
             server.name,
             certificate=certificate,
@@ -84,6 +95,7 @@ def prepare(
             tls_version=server.tls_version,
             ssl_cipher=server.ssl_cipher,
             permissive_openssl=server.permissive_openssl,
+            performance_schema=server.performance_schema,
             # Not enforced: an application account that may log in without TLS, as in
             # most real fleets that never enforced it.
             accounts_without_ssl=not server.require_secure_transport,
@@ -91,6 +103,24 @@ def prepare(
         )
         prepared.append(PreparedServer(server, spec, reused, moved_from))
     return prepared
+
+
+def _persona(server: Server, version: str, certificate, port: int) -> PersonaSpec:
+    """A MySQL 8 endpoint is a MySQL 8 on the wire: the persona, with the server's options."""
+    return PersonaSpec(
+        server.name,
+        version=version,
+        certificate=certificate,
+        require_secure_transport=server.require_secure_transport,
+        tls_version=server.tls_version,
+        ssl_cipher=server.ssl_cipher,
+        permissive_openssl=server.permissive_openssl,
+        accounts_without_ssl=not server.require_secure_transport,
+        port=port,
+        channels=server.channels,
+        group_replication=server.group_replication,
+        client_threads=persona_clients(server),
+    )
 
 
 def _port(server: Server, fixed_ports: bool) -> tuple[int, int | None]:

@@ -23,6 +23,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from common.engines import version_tuple
+from fleet.mysql8.world import Channel
+
 # ---- accounts -----------------------------------------------------------------------------
 
 
@@ -83,7 +86,8 @@ RDS_CA_2019_END = datetime(2024, 8, 22, 17, 8, 50, tzinfo=UTC)
 
 @dataclass(frozen=True)
 class Server:
-    """A real MariaDB server: TLS options and the certificate it presents."""
+    """A database server: TLS options and the certificate it presents. A real MariaDB, or a
+    MySQL 8 persona where every database it serves is MySQL 8 (`mysql8_version`)."""
 
     name: str
     account: Account  # the checker password of this account logs in here
@@ -104,6 +108,16 @@ class Server:
     not_after: datetime | None = None  # a fixed end instead (a certificate that died with its CA)
     # TLS 1.0/1.1, RSA-1024 and SHA-1 need OpenSSL's security level 0, as on legacy servers.
     permissive_openssl: bool = False
+    # MySQL 8 only (the server is then a persona, fleet/mysql8/): replication channels and
+    # the group_replication_* variables of a Group Replication member.
+    channels: tuple[Channel, ...] = ()
+    group_replication: tuple[tuple[str, str], ...] | None = None
+    # performance_schema ON: each client connection's TLS can be read (MariaDB's default is OFF).
+    performance_schema: bool = False
+    # Application clients and how each connects (fleet/clients.py: "plaintext", "TLSv1.2",
+    # "TLSv1.0"): a MariaDB server has them connected by the demo while it runs
+    # (demo/clients.py); a MySQL 8 persona lists them in performance_schema.threads.
+    clients: tuple[str, ...] = ()
 
 
 SERVERS: tuple[Server, ...] = (
@@ -120,7 +134,8 @@ SERVERS: tuple[Server, ...] = (
         tls_version="TLSv1.2",
         ssl_cipher=AEAD_FS_CIPHERS,
     ),
-    Server("optional", PROD),
+    # A plaintext client and a TLS 1.2 one: enforcing TLS would break the first.
+    Server("optional", PROD, performance_schema=True, clients=("plaintext", "TLSv1.2")),
     Server("proxy-public", PROD, issuer="public"),
     Server(
         "legacy-tls",
@@ -129,6 +144,9 @@ SERVERS: tuple[Server, ...] = (
         tls_version=LEGACY_TLS,
         ssl_cipher=ECDHE_CIPHERS,
         permissive_openssl=True,
+        # A TLS 1.0 client: refusing TLS 1.0/1.1 would break it.
+        performance_schema=True,
+        clients=("TLSv1.0", "TLSv1.2"),
     ),
     Server(
         "ca-2019",
@@ -158,7 +176,14 @@ SERVERS: tuple[Server, ...] = (
     ),
     Server("untrusted", STAGING, require_secure_transport=True, issuer="private"),
     Server("aliyun-plaintext", ALIYUN, tls=False, tls_version=LEGACY_TLS),
-    Server("aliyun-optional", ALIYUN, issuer="apsaradb"),
+    # Only a TLS 1.2 client: ready to enforce TLS.
+    Server(
+        "aliyun-optional",
+        ALIYUN,
+        issuer="apsaradb",
+        performance_schema=True,
+        clients=("TLSv1.2",),
+    ),
     Server(
         "aliyun-forced",
         ALIYUN,
@@ -181,6 +206,34 @@ SERVERS: tuple[Server, ...] = (
         ssl_cipher=AEAD_FS_CIPHERS,
         issuer="apsaradb",
         valid_days=60,
+    ),
+    Server(
+        "gr-legacy-recovery",
+        PROD,
+        require_secure_transport=True,
+        ssl_cipher=AEAD_FS_CIPHERS,
+        group_replication=(
+            ("group_replication_ssl_mode", "REQUIRED"),
+            ("group_replication_recovery_use_ssl", "ON"),
+            ("group_replication_recovery_ssl_verify_server_cert", "OFF"),
+            ("group_replication_recovery_tls_version", "TLSv1,TLSv1.1"),
+            ("group_replication_recovery_tls_ciphersuites", ""),
+        ),
+    ),
+    Server(
+        "replica-unverified",
+        PROD,
+        require_secure_transport=True,
+        ssl_cipher=AEAD_FS_CIPHERS,
+        channels=(
+            Channel(
+                "upstream",
+                "orders-db.aaaaaaaaaa.us-east-1.rds.amazonaws.com",
+                ssl=True,
+                verify_server_cert=False,
+                tls_version=MODERN_TLS,
+            ),
+        ),
     ),
 )
 
@@ -355,8 +408,8 @@ DATABASES: tuple[Database, ...] = (
         engine_version="8.0.39",
         server="optional",
         grade="C",
-        shows="default parameter group: TLS offered, not enforced",
-        because=("transport.not_enforced",),
+        shows="default parameter group: TLS offered, not enforced; a plaintext client connects",
+        because=("transport.not_enforced", "clients.plaintext_observed"),
     ),
     Database(
         identifier="orders-proxy",
@@ -382,6 +435,30 @@ DATABASES: tuple[Database, ...] = (
         grade="B",
         shows="no network path from any checker: known only from the API, never probed",
         because=("evidence.incomplete",),
+        parameter_group="prod-mysql80-tls",
+    ),
+    Database(
+        identifier="payments-gr",
+        account=PROD,
+        region="us-east-1",
+        engine="mysql",
+        engine_version="8.0.39",
+        server="gr-legacy-recovery",
+        grade="B",
+        shows="Group Replication member whose recovery channel allows TLS 1.0/1.1",
+        because=("group_replication.recovery_unencrypted",),
+        parameter_group="prod-mysql80-tls",
+    ),
+    Database(
+        identifier="orders-ext-replica",
+        account=PROD,
+        region="us-east-1",
+        engine="mysql",
+        engine_version="8.0.39",
+        server="replica-unverified",
+        grade="B",
+        shows="replica whose channel uses TLS without verifying its source's certificate",
+        because=("replication.unverified",),
         parameter_group="prod-mysql80-tls",
     ),
     # -- AWS, production account, eu-west-1
@@ -419,8 +496,8 @@ DATABASES: tuple[Database, ...] = (
         engine_version="5.7.44",
         server="legacy-tls",
         grade="B",
-        shows="MySQL 5.7 enforcing TLS, but TLS 1.0/1.1 still allowed",
-        because=("protocol.legacy_tls",),
+        shows="MySQL 5.7 enforcing TLS, TLS 1.0/1.1 still allowed and a TLS 1.0 client uses it",
+        because=("protocol.legacy_tls", "clients.legacy_tls_observed"),
         parameter_group="reports-mysql57-enforced",
     ),
     Database(
@@ -530,7 +607,7 @@ DATABASES: tuple[Database, ...] = (
         engine_version="8.0",
         server="aliyun-optional",
         grade="C",
-        shows="SSL enabled but not forced",
+        shows="SSL enabled but not forced; only TLS clients: ready to enforce",
         because=("transport.not_enforced",),
         ssl="enabled",
         description="shop-web",
@@ -584,6 +661,27 @@ def server(name: str) -> Server:
         if candidate.name == name:
             return candidate
     raise KeyError(name)
+
+
+# The MySQL 8.0 release an engine version stands for: Aurora MySQL 3.08 is 8.0.39-compatible,
+# ApsaraDB says only "8.0" (its current minor release, 8.0.36, stands in).
+_MYSQL8_FOR = {"aurora-mysql": "8.0.39", "MySQL": "8.0.36"}
+
+
+def mysql8_version(candidate: Server) -> str | None:
+    """The MySQL 8 version a server answers as (it is then a persona, fleet/mysql8/), or None
+    when a database it serves is not MySQL 8 (MariaDB, MySQL 5.7, an RDS Proxy)."""
+    versions = set()
+    for db in DATABASES:
+        if db.server != candidate.name:
+            continue
+        if db.engine.lower() not in ("mysql", "aurora-mysql") or not db.engine_version.startswith(
+            "8."
+        ):
+            return None
+        exact = version_tuple(db.engine_version)
+        versions.add(db.engine_version if len(exact) == 3 else _MYSQL8_FOR[db.engine])
+    return max(versions, key=version_tuple) if versions else None
 
 
 def databases_in(account: Account, region: str | None = None) -> list[Database]:

@@ -35,7 +35,6 @@ INSTALL_DB = ("mariadb-install-db", "mysql_install_db")
 _BASE_OPTIONS = (
     "--skip-name-resolve",
     "--skip-log-bin",
-    "--performance-schema=OFF",
     "--innodb-buffer-pool-size=16M",
     "--innodb-log-file-size=4M",
     "--max-connections=200",
@@ -103,6 +102,9 @@ class ServerSpec:
     # count as different hosts for the checker's per-host limit, as real endpoints do.
     host: str = "127.0.0.1"
     extra_options: tuple[str, ...] = ()
+    # MariaDB's default is OFF; ON shows each client connection's TLS (performance_schema
+    # threads and status_by_thread, docs/reference/mysql-tls.md "Client connections").
+    performance_schema: bool = False
     # SQL run at startup after the accounts (e.g. CHANGE MASTER for replication channels).
     init_statements: tuple[str, ...] = ()
     port: int = 0  # 0: a free loopback port chosen at launch
@@ -171,6 +173,7 @@ class MariaDBServer:
             f"--init-file={self._write_init_sql()}",
             f"--tmpdir={self._scratch_dir()}",
             *_BASE_OPTIONS,
+            f"--performance-schema={'ON' if self.spec.performance_schema else 'OFF'}",
         ]
         if os.geteuid() == 0:
             args.append("--user=root")
@@ -272,6 +275,9 @@ class MariaDBServer:
             f"GRANT PROCESS, BINLOG MONITOR, SLAVE MONITOR ON *.* TO '{self.checker.username}'@'%'",
             f"GRANT SELECT ON mysql.user TO '{self.checker.username}'@'%'",
             f"GRANT SELECT ON mysql.global_priv TO '{self.checker.username}'@'%'",
+            # Who connects, and with which TLS (README "Checking endpoints" grants).
+            f"GRANT SELECT ON performance_schema.threads TO '{self.checker.username}'@'%'",
+            f"GRANT SELECT ON performance_schema.status_by_thread TO '{self.checker.username}'@'%'",
             f"CREATE OR REPLACE USER '{self.app_ssl.username}'@'%' "
             f"IDENTIFIED BY '{self.app_ssl.password}'{require}",
             f"CREATE OR REPLACE USER '{self.canary.username}'@'%' "
@@ -304,17 +310,23 @@ class Fleet:
     ):
         """`keep_data`: reuse each server's data directory under `base_dir` when it exists
         (the demo's servers survive restarts); otherwise every start copies a fresh one."""
+        from fleet.mysql8.persona import PersonaProcess, PersonaSpec
+
         names = [s.name for s in specs]
         if len(set(names)) != len(names):
             raise ValueError("server names must be unique within a fleet")
         self.binary = find_mariadbd()
-        if self.binary is None:
+        needs_mariadb = any(not isinstance(s, PersonaSpec) for s in specs)
+        if self.binary is None and needs_mariadb:
             raise FleetError("mariadbd not found: install Debian's mariadb-server")
         self._own_dir = base_dir is None
         # Short paths: a unix socket path must stay under 108 bytes.
         self.base_dir = base_dir or Path(tempfile.mkdtemp(prefix="tlsp-fleet-"))
+        # MySQL 8 scenarios run as personas (fleet/mysql8/): no MySQL 8 server can be installed.
         self.servers = {
-            s.name: MariaDBServer(s, self.base_dir, self.template, self.binary, keep_data=keep_data)
+            s.name: PersonaProcess(s, self.base_dir)
+            if isinstance(s, PersonaSpec)
+            else MariaDBServer(s, self.base_dir, self.template, self.binary, keep_data=keep_data)
             for s in specs
         }
         self._stopped = False

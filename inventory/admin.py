@@ -1,5 +1,7 @@
 from django import forms
 from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin
+from django.contrib.auth.models import Group
 
 from common.admin import (
     CredentialNamesForm,
@@ -14,8 +16,10 @@ from inventory.models import (
     PendingAction,
     SyncRegion,
     SyncRun,
+    TeamGrant,
     TLSParameter,
 )
+from inventory.teams import pattern_matches, teams_of
 
 
 class CloudAccountForm(CredentialNamesForm, forms.ModelForm):
@@ -44,6 +48,18 @@ class CloudAccountAdmin(SuperuserDecidesSecretsAdmin):
     list_display = ["name", "provider", "network_zone", "enabled", "updated_at"]
     list_filter = ["provider", "network_zone", "enabled"]
     search_fields = ["name", "role_arn"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*super().get_readonly_fields(request, obj), "teams"]
+
+    def get_fields(self, request, obj=None):
+        fields = [f for f in super().get_fields(request, obj) if f != "teams"]
+        return [*fields, "teams"] if obj is not None else fields
+
+    @admin.display(description="Teams that see it")
+    def teams(self, account):
+        # Edited on the team (Authentication › Groups) or by accounts as code.
+        return ", ".join(teams_of(account)) or "none (staff only)"
 
 
 class TLSParameterInline(SyncedDataInline):
@@ -140,3 +156,61 @@ class TLSParameterAdmin(SyncedDataAdmin):
     list_display = ["instance", "name", "raw_value", "source", "set_by", "apply_status"]
     list_filter = ["name", "source", "apply_status"]
     list_select_related = ["instance__account"]
+
+
+class SuperusersOnly:
+    """Who sees what is decided by superusers alone: a staff user who could grant a team
+    an account could hand anyone the fleet's evidence (README "Access")."""
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_add_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+
+class TeamGrantInline(SuperusersOnly, admin.TabularInline):
+    model = TeamGrant
+    extra = 1
+    fields = ["pattern"]
+
+
+@admin.register(TeamGrant)
+class TeamGrantAdmin(SuperusersOnly, admin.ModelAdmin):
+    list_display = ["group", "pattern", "accounts_matched"]
+    list_filter = ["group"]
+    search_fields = ["group__name", "pattern"]
+    list_select_related = ["group"]
+
+    @admin.display(description="Accounts it grants today")
+    def accounts_matched(self, grant):
+        names = CloudAccount.objects.values_list("name", flat=True)
+        matched = [n for n in names if pattern_matches(grant.pattern, n)]
+        return ", ".join(matched) or "none"
+
+
+class TeamAdmin(GroupAdmin):
+    """Django's group admin, with the team's account grants (shown to superusers only)."""
+
+    inlines = [*GroupAdmin.inlines, TeamGrantInline]
+    list_display = ["name", "granted"]
+
+    @admin.display(description="Accounts granted")
+    def granted(self, group):
+        return ", ".join(g.pattern for g in group.grants.all()) or "none"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("grants")
+
+
+admin.site.unregister(Group)
+admin.site.register(Group, TeamAdmin)

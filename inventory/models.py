@@ -11,6 +11,11 @@ from common.queues import validate_zone_name
 from inventory.api_transport import api_transport_problems
 
 
+def validate_account_pattern(pattern: str) -> None:
+    if not pattern.strip() or pattern != pattern.strip():
+        raise ValidationError("An account name or glob, without surrounding spaces.")
+
+
 class Provider(models.TextChoices):
     AWS = "aws", "AWS"
     ALIYUN = "aliyun", "Alibaba Cloud"
@@ -357,3 +362,25 @@ class SyncRegion(models.Model):
 
 
 ACTIVE = Q(gone_at__isnull=True)
+
+
+class TeamGrant(models.Model):
+    """A team (a Django group) is granted the accounts whose name matches `pattern`: an
+    account name, or a glob (`payments-*`, `*`). Non-staff users see and act on only the
+    accounts their teams are granted (inventory/teams.py; README "Access")."""
+
+    group = models.ForeignKey("auth.Group", on_delete=models.CASCADE, related_name="grants")
+    pattern = models.CharField(
+        max_length=100,
+        validators=[validate_account_pattern],
+        help_text="An account name, or a glob over account names (* ? [abc]).",
+    )
+
+    class Meta:
+        ordering = ["group__name", "pattern"]
+        constraints = [
+            models.UniqueConstraint(fields=["group", "pattern"], name="one_grant_per_pattern")
+        ]
+
+    def __str__(self):
+        return f"{self.group.name}: {self.pattern}"

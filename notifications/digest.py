@@ -15,7 +15,8 @@ Crossing a threshold (thresholds T₁ > … > Tₙ days, e.g. 90, 30, 7):
 Server certificate expiry: the posture engine's value when it has one (it may come from the
 wire), else the cloud API's. Pending rotations are all listed, soonest due first, undated
 last. Posture changes are those within (since, now]: findings first seen, findings
-resolved, and endpoints whose grade ended the window lower than it started.
+resolved, and endpoints whose grade ended the window lower than it started. Clients first
+seen within (since, now] without TLS or on TLS 1.0/1.1 have a section of their own.
 """
 
 from __future__ import annotations
@@ -85,6 +86,21 @@ class GradeChangeRow:
 
 
 @dataclass(frozen=True)
+class ClientRow:
+    """A client (account@host) first seen without TLS or on TLS 1.0/1.1 (checker evidence)."""
+
+    endpoint: Endpoint
+    client: str  # account@host
+    tls_version: str  # "" = without TLS
+    first_seen: datetime
+    connections: int
+
+    @property
+    def how(self) -> str:
+        return f"on {self.tls_version}" if self.tls_version else "without TLS"
+
+
+@dataclass(frozen=True)
 class DigestRows:
     """Everything in scope that a digest may mention; gathered by queries.py."""
 
@@ -93,6 +109,7 @@ class DigestRows:
     pending_actions: list[PendingActionRow] = field(default_factory=list)
     findings: list[FindingRow] = field(default_factory=list)
     grade_changes: list[GradeChangeRow] = field(default_factory=list)
+    clients: list[ClientRow] = field(default_factory=list)
 
 
 def _whole_days(span: timedelta) -> int:
@@ -176,6 +193,8 @@ class Digest:
     new_findings: tuple[FindingRow, ...]
     resolved_findings: tuple[FindingRow, ...]
     grade_drops: tuple[GradeDrop, ...]
+    # Clients first seen without TLS or on TLS 1.0/1.1 within (since, now]; plaintext first.
+    new_clients: tuple[ClientRow, ...] = ()
 
     @property
     def has_newly_crossed(self) -> bool:
@@ -187,7 +206,7 @@ class Digest:
 
     @property
     def is_empty(self) -> bool:
-        return not (self.expiry_groups or self.rotations or self.has_changes)
+        return not (self.expiry_groups or self.rotations or self.has_changes or self.new_clients)
 
     @property
     def summary(self) -> str:
@@ -197,6 +216,8 @@ class Digest:
             (len(self.new_findings), "new finding"),
             (len(self.resolved_findings), "resolved finding"),
             (len(self.grade_drops), "grade drop"),
+            (sum(not c.tls_version for c in self.new_clients), "new client without TLS"),
+            (sum(bool(c.tls_version) for c in self.new_clients), "new client on TLS 1.0/1.1"),
         ]:
             if count:
                 parts.append(f"{count} {noun}{'' if count == 1 else 's'}")
@@ -241,6 +262,12 @@ def build_digest(
         new_findings=tuple(sorted(in_window, key=_finding_order)),
         resolved_findings=tuple(sorted(resolved, key=_finding_order)),
         grade_drops=tuple(_grade_drops(rows.grade_changes, since, now)),
+        new_clients=tuple(
+            sorted(
+                (c for c in rows.clients if since < c.first_seen <= now),
+                key=lambda c: (bool(c.tls_version), c.first_seen, c.endpoint.identifier, c.client),
+            )
+        ),
     )
 
 

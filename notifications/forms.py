@@ -20,6 +20,7 @@ from inventory.models import CloudAccount, Provider
 from notifications import channels
 from notifications.models import DigestSubscription
 from notifications.recipients import refused_addresses, what_owner_may_address
+from posture.visibility import visible_to
 
 _REGION = re.compile(r"^[a-z0-9-]+$")
 _SEPARATORS = re.compile(r"[\s,;]+")
@@ -112,6 +113,10 @@ class DigestSubscriptionForm(forms.ModelForm):
         # Whose rule the recipients follow (notifications/recipients.py): the user of the
         # self-service pages; in the admin, the owner chosen in the form.
         self.owner = owner
+        if owner is not None:
+            # Only the accounts the owner may see are offered (and accepted).
+            accounts = self.fields["accounts"]
+            accounts.queryset = visible_to(owner).accounts.order_by("name")
         if owner is not None and not owner.is_staff:
             self.fields["recipients"].help_text += " " + what_owner_may_address(owner)
         if not self.edits_channel:

@@ -12,9 +12,11 @@ from django.db.models import Q, QuerySet, TextField
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Coalesce
 
+from checker.models import ClientSighting
 from inventory.models import ACTIVE, DBInstance, PendingAction
 from notifications.digest import (
     CertificateAuthorityRow,
+    ClientRow,
     DigestRows,
     Endpoint,
     FindingRow,
@@ -24,12 +26,15 @@ from notifications.digest import (
 )
 from notifications.models import DigestSubscription
 from posture.models import Finding, GradeChange
+from posture.rules_clients import LEGACY_CLIENT_VERSIONS
+from posture.visibility import visible_to
 
 
 def scoped_instances(subscription: DigestSubscription) -> QuerySet[DBInstance]:
-    """Endpoints in scope: each non-empty dimension narrows (any of its values matches);
+    """Endpoints in scope: those the subscription's owner may see (their teams' accounts,
+    posture.visibility), narrowed by each non-empty dimension (any of its values matches);
     tags must all match, compared as text."""
-    instances = DBInstance.objects.filter(ACTIVE)
+    instances = visible_to(subscription.owner).instances.filter(ACTIVE)
     if subscription.providers:
         instances = instances.filter(provider__in=subscription.providers)
     account_ids = list(subscription.accounts.values_list("id", flat=True))
@@ -58,6 +63,7 @@ def gather_digest_rows(
         pending_actions=_pending_actions(scope),
         findings=_finding_changes(scope, since, now),
         grade_changes=_grade_changes(scope, since, now),
+        clients=_new_clients(scope, since, now),
     )
 
 
@@ -142,6 +148,26 @@ def _finding_changes(scope, since, now) -> list[FindingRow]:
             resolved_at=f.resolved_at,
         )
         for f in findings
+    ]
+
+
+def _new_clients(scope, since, now) -> list[ClientRow]:
+    """Clients first seen in the window without TLS or on TLS 1.0/1.1."""
+    sightings = ClientSighting.objects.filter(
+        Q(tls_version="") | Q(tls_version__in=LEGACY_CLIENT_VERSIONS),
+        instance__in=scope,
+        first_seen__gt=since,
+        first_seen__lte=now,
+    ).select_related("instance__account")
+    return [
+        ClientRow(
+            endpoint=_endpoint(s.instance),
+            client=f"{s.user}@{s.host}",
+            tls_version=s.tls_version,
+            first_seen=s.first_seen,
+            connections=s.connections,
+        )
+        for s in sightings
     ]
 
 

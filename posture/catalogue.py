@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from posture import remediation as fix
 from posture import rules_certificates as certs
+from posture import rules_clients as clients
 from posture import rules_connection as conn
 from posture import rules_evidence as evidence
 from posture import rules_server as server
@@ -53,7 +54,7 @@ CATALOGUE: tuple[Entry, ...] = (
     ),
     Entry(
         "transport.not_enforced", "TLS is not enforced (require_secure_transport)", "high", "C",
-        conn.transport_not_enforced, fix.enforce_transport,
+        conn.transport_not_enforced, fix.enforce_transport_when_ready,
     ),
     Entry(
         "accounts.without_require_ssl", "Remote accounts may log in without TLS", "medium", "B",
@@ -65,7 +66,7 @@ CATALOGUE: tuple[Entry, ...] = (
     ),
     Entry(
         "protocol.legacy_tls", "TLS 1.0 or 1.1 is accepted or allowed", "high", "B",
-        conn.protocol_legacy_tls, fix.restrict_tls_versions,
+        conn.protocol_legacy_tls, fix.restrict_tls_versions_when_ready,
     ),
     Entry(
         "protocol.no_tls13", "TLS 1.3 is supported but not offered", "low", "A",
@@ -150,6 +151,11 @@ CATALOGUE: tuple[Entry, ...] = (
         server.group_replication_recovery_unencrypted, fix.group_replication_statements,
     ),
     Entry(
+        "group_replication.unencrypted",
+        "Group Replication members talk without TLS (group_replication_ssl_mode)", "medium", "B",
+        server.group_replication_unencrypted, fix.group_replication_ssl_mode,
+    ),
+    Entry(
         "config.pending_reboot", "A TLS parameter changed but is not applied", "medium", "B",
         server.config_pending_reboot, fix.reboot,
     ),
@@ -160,6 +166,14 @@ CATALOGUE: tuple[Entry, ...] = (
     Entry(
         "proxy.tls_not_required", "RDS Proxy does not require TLS", "high", "C",
         conn.proxy_tls_not_required, fix.enforce_transport,
+    ),
+    Entry(
+        "clients.plaintext_observed", "Client sessions were seen without TLS", "high", "C",
+        clients.clients_plaintext_observed, fix.clients_to_tls,
+    ),
+    Entry(
+        "clients.legacy_tls_observed", "Client sessions were seen on TLS 1.0 or 1.1", "medium",
+        "B", clients.clients_legacy_tls_observed, fix.clients_to_modern_tls,
     ),
     Entry(
         "evidence.incomplete",

@@ -55,6 +55,42 @@ class LiveCheck:
 
 
 @dataclass(frozen=True)
+class ClientSeen:
+    """A client (account@host) seen connected, per TLS version (checker.ClientSighting)."""
+
+    user: str
+    host: str
+    tls_version: str  # raw Ssl_version; "" = without TLS
+    connections: int
+    checks: int
+    first_seen: datetime
+    last_seen: datetime
+
+    @property
+    def name(self) -> str:
+        return f"{self.user}@{self.host}"
+
+
+@dataclass(frozen=True)
+class ClientCheck:
+    """What one check learned about the clients (checker.ClientReadout)."""
+
+    checked_at: datetime
+    state: str  # ok (named) | off | no-privilege | error
+    reason: str = ""
+    counted_connections: int | None = None
+    counted_without_tls: int | None = None
+
+
+@dataclass(frozen=True)
+class ClientEvidence:
+    """The client evidence an endpoint has kept; the rules apply the window to it."""
+
+    checks: tuple[ClientCheck, ...] = ()  # newest first
+    sightings: tuple[ClientSeen, ...] = ()
+
+
+@dataclass(frozen=True)
 class InstanceFacts:
     """Everything the rules know about one endpoint."""
 
@@ -95,6 +131,7 @@ class InstanceFacts:
     check: LiveCheck | None = None
     # Findings open before this evaluation, as (finding id, severity).
     open_findings: tuple[tuple[str, str], ...] = ()
+    clients: ClientEvidence = field(default_factory=ClientEvidence)
 
     def parameter(self, name: str) -> Parameter | None:
         for parameter in self.parameters:
@@ -118,3 +155,5 @@ class Policy:
     live_fresh_for: timedelta = timedelta(hours=26)
     # Expiry thresholds in days, widest first: low / medium / high severity.
     expiry_days: tuple[int, int, int] = (90, 30, 7)
+    # Client connections seen within this window count (CLIENT_WINDOW_DAYS).
+    client_window: timedelta = timedelta(days=30)

@@ -73,9 +73,14 @@ class FixPlan:
     # Clients that would fail once the plan is applied, from client-connection evidence.
     # None: unknown (no client evidence yet), which is never "none would fail".
     clients_that_would_fail: list[str] | None = None
+    # The same in words, with the evidence it rests on or why it is unknown
+    # (posture.rules_clients.clients_that_would_fail); "" before anyone filled it in.
+    clients_verdict: str = ""
 
     @property
     def clients_text(self) -> str:
+        if self.clients_verdict:
+            return self.clients_verdict
         if self.clients_that_would_fail is None:
             return UNKNOWN_CLIENTS
         return ", ".join(self.clients_that_would_fail) or "none seen"

@@ -84,6 +84,13 @@ class InstancePosture(models.Model):
     # inventory facts. Newer evidence than these means the grade is behind (evaluation_behind).
     evaluated_observation_id = models.BigIntegerField(null=True, blank=True)
     evaluated_synced_at = models.DateTimeField(null=True, blank=True)
+    # Would enforcing TLS / refusing TLS 1.0–1.1 break a client seen within the window?
+    # ready | not-ready | unknown | done (already so), and the verdict in words
+    # (posture/rules_clients.py).
+    enforce_tls_readiness = models.CharField(max_length=16, blank=True, db_index=True)
+    enforce_tls_verdict = models.TextField(blank=True)
+    drop_legacy_tls_readiness = models.CharField(max_length=16, blank=True, db_index=True)
+    drop_legacy_tls_verdict = models.TextField(blank=True)
 
     def __str__(self):
         return f"{self.instance_id}: {self.grade}"

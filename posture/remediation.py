@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from common import engines
 from common.normalise import TLS_VERSIONS, lowest_tls_version
+from posture import rules_clients
 from posture.ciphers import weakening_tokens
 from posture.effective import EffectiveFacts
 
@@ -41,6 +42,34 @@ def _target_tls_versions(effective: EffectiveFacts) -> str:
 
 def enforce_transport(effective: EffectiveFacts, _evidence: dict) -> str:
     return effective.provider.enforce_tls(effective)
+
+
+def enforce_transport_when_ready(effective: EffectiveFacts, evidence: dict) -> str:
+    """transport.not_enforced: how, then who would break (posture/rules_clients.py)."""
+    readiness = rules_clients.enforce_tls_readiness(effective)
+    last = f"Readiness: {readiness.verdict}."
+    if readiness.state == rules_clients.NOT_READY:
+        last += " Move these clients to TLS first: once TLS is enforced they fail with error 3159."
+    elif readiness.state == rules_clients.UNKNOWN:
+        last += (
+            " A client still connecting without TLS would fail with error 3159 "
+            "(clients.plaintext_observed names them once the checker can read them)."
+        )
+    return "\n".join([enforce_transport(effective, evidence), last])
+
+
+def clients_to_tls(effective: EffectiveFacts, evidence: dict) -> str:
+    clients = [c["client"] for c in evidence.get("clients", [])]
+    lines = [
+        "Configure each of these clients to connect with TLS, verifying the server "
+        "(ssl-mode=VERIFY_IDENTITY with the provider's trust bundle): "
+        + (", ".join(clients[:_MAX_LISTED]) or "the clients counted without names")
+        + ("" if len(clients) <= _MAX_LISTED else f" and {len(clients) - _MAX_LISTED} more")
+        + ".",
+        "Once none is seen for the whole window, enforce TLS:",
+        enforce_transport(effective, evidence),
+    ]
+    return "\n".join(lines)
 
 
 def require_ssl_per_account(effective: EffectiveFacts, evidence: dict) -> str:
@@ -85,6 +114,29 @@ def restrict_tls_versions(effective: EffectiveFacts, _evidence: dict) -> str:
     return provider.change_parameters(facts, tls_version_values(effective))
 
 
+def restrict_tls_versions_when_ready(effective: EffectiveFacts, evidence: dict) -> str:
+    """protocol.legacy_tls: how, then which clients would break."""
+    readiness = rules_clients.drop_legacy_tls_readiness(effective)
+    last = f"Readiness: {readiness.verdict}."
+    if readiness.state == rules_clients.NOT_READY:
+        last += " Upgrade these clients' TLS library or driver to TLS 1.2 first."
+    return "\n".join([restrict_tls_versions(effective, evidence), last])
+
+
+def clients_to_modern_tls(effective: EffectiveFacts, evidence: dict) -> str:
+    clients = [f"{c['client']} ({c['tls_version']})" for c in evidence.get("clients", [])]
+    return "\n".join(
+        [
+            "Upgrade the TLS library or driver of these clients so they negotiate TLS 1.2 or "
+            f"1.3: {', '.join(clients[:_MAX_LISTED])}"
+            + ("" if len(clients) <= _MAX_LISTED else f" and {len(clients) - _MAX_LISTED} more")
+            + ".",
+            "Once none is seen for the whole window, refuse TLS 1.0/1.1:",
+            restrict_tls_versions(effective, evidence),
+        ]
+    )
+
+
 def strong_ciphers(effective: EffectiveFacts, _evidence: dict) -> str:
     provider, facts = effective.provider, effective.facts
     note = provider.managed_tls_note(facts)
@@ -127,30 +179,37 @@ def _mysql_new_syntax(effective: EffectiveFacts) -> bool:
     return not version or version >= (8, 0, 23)
 
 
+# Verifying the source needs the CA that signed its certificate; where the channel names
+# none, the statement names it as a placeholder.
+_SOURCE_CA = "'<path to the source CA certificate>'"
+
+
 def replication_statements(effective: EffectiveFacts, evidence: dict) -> str:
-    channels = evidence.get("channels", [])
-    names = [c.get("name", "") for c in channels] or [""]
+    channels = evidence.get("channels", []) or [{"name": ""}]
     new_syntax = not effective.uses_mariadb and _mysql_new_syntax(effective)
     lines = []
-    for name in names:
+    for found in channels:
+        name = found.get("name", "")
+        prefix = "SOURCE" if new_syntax else "MASTER"
+        ca = "" if found.get("ssl_ca_file") else f", {prefix}_SSL_CA={_SOURCE_CA}"
         if effective.uses_mariadb:
             conn = f" {sql_string(name)}" if name else ""
             lines.append(
                 f"STOP SLAVE{conn}; CHANGE MASTER{conn} TO MASTER_SSL=1, "
-                f"MASTER_SSL_VERIFY_SERVER_CERT=1; START SLAVE{conn};"
+                f"MASTER_SSL_VERIFY_SERVER_CERT=1{ca}; START SLAVE{conn};"
             )
         elif new_syntax:
             channel = f" FOR CHANNEL {sql_string(name)}" if name else ""
             lines.append(
                 f"STOP REPLICA{channel}; CHANGE REPLICATION SOURCE TO SOURCE_SSL=1, "
-                f"SOURCE_SSL_VERIFY_SERVER_CERT=1, SOURCE_TLS_VERSION='TLSv1.2,TLSv1.3'{channel}; "
-                f"START REPLICA{channel};"
+                f"SOURCE_SSL_VERIFY_SERVER_CERT=1{ca}, SOURCE_TLS_VERSION='TLSv1.2,TLSv1.3'"
+                f"{channel}; START REPLICA{channel};"
             )
         else:
             channel = f" FOR CHANNEL {sql_string(name)}" if name else ""
             lines.append(
                 f"STOP SLAVE{channel}; CHANGE MASTER TO MASTER_SSL=1, "
-                f"MASTER_SSL_VERIFY_SERVER_CERT=1, MASTER_TLS_VERSION='TLSv1.2'{channel}; "
+                f"MASTER_SSL_VERIFY_SERVER_CERT=1{ca}, MASTER_TLS_VERSION='TLSv1.2'{channel}; "
                 f"START SLAVE{channel};"
             )
     note = effective.provider.replication_note(effective, new_syntax=new_syntax)
@@ -165,6 +224,15 @@ def group_replication_statements(effective: EffectiveFacts, _evidence: dict) -> 
         "STOP GROUP_REPLICATION; SET PERSIST group_replication_recovery_use_ssl=ON; "
         "SET PERSIST group_replication_recovery_ssl_verify_server_cert=ON; "
         f"SET PERSIST group_replication_recovery_tls_version='{versions}'; START GROUP_REPLICATION;"
+    )
+
+
+def group_replication_ssl_mode(effective: EffectiveFacts, _evidence: dict) -> str:
+    # REQUIRED encrypts; VERIFY_IDENTITY also checks the peers' certificates and names.
+    return (
+        "STOP GROUP_REPLICATION; SET PERSIST group_replication_ssl_mode='REQUIRED'; "
+        "START GROUP_REPLICATION; -- on every member (VERIFY_IDENTITY once their certificates "
+        "name them)"
     )
 
 

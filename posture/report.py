@@ -56,6 +56,12 @@ ROW_KEYS = (
     # an evaluation: then the grade may be out of date.
     "evaluated_at",
     "evaluation_behind",
+    # Would enforcing TLS / refusing TLS 1.0–1.1 break a client seen within the window?
+    # ready | not-ready | unknown | done, and the verdict in words (posture/rules_clients.py).
+    "enforce_tls_readiness",
+    "enforce_tls_verdict",
+    "drop_legacy_tls_readiness",
+    "drop_legacy_tls_verdict",
     "findings",
     "unknown",
 )
@@ -165,6 +171,15 @@ def report_row(instance: DBInstance, *, detail: bool = True) -> dict:
         "check_status": (state.status or NEVER_CHECKED) if last_checked else NEVER_CHECKED,
         "evaluated_at": iso_z(posture.evaluated_at) if posture else None,
         "evaluation_behind": is_behind(instance, posture, state),
+        **{
+            name: (getattr(posture, name) or None) if posture else None
+            for name in (
+                "enforce_tls_readiness",
+                "enforce_tls_verdict",
+                "drop_legacy_tls_readiness",
+                "drop_legacy_tls_verdict",
+            )
+        },
         "findings": [
             {
                 "id": f.finding_id,

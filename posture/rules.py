@@ -20,6 +20,7 @@ from posture.effective import EffectiveFacts
 from posture.facts import InstanceFacts, Policy
 from posture.grades import NO_EVIDENCE, severity_rank, worst_grade
 from posture.outcomes import Raised, Unknown
+from posture.rules_clients import Readiness, drop_legacy_tls_readiness, enforce_tls_readiness
 from posture.rules_evidence import missing_evidence
 
 # Each id's rule, as the catalogue declares it.
@@ -53,6 +54,9 @@ class Summary:
     server_cert_source: str = ""
     ca_valid_till: datetime | None = None
     unknowns: dict[str, str] = field(default_factory=dict)  # fact → why it is unknown
+    # Would enforcing TLS / refusing TLS 1.0–1.1 break a client? (posture/rules_clients.py)
+    enforce_tls: Readiness | None = None
+    drop_legacy_tls: Readiness | None = None
 
 
 @dataclass(frozen=True)
@@ -183,4 +187,6 @@ def summarise(effective: EffectiveFacts) -> Summary:
         server_cert_source=not_after.source if not_after.known else "",
         ca_valid_till=ca_valid_till,
         unknowns=unknowns,
+        enforce_tls=enforce_tls_readiness(effective),
+        drop_legacy_tls=drop_legacy_tls_readiness(effective),
     )

@@ -41,6 +41,8 @@ def _channel_evidence(effective: EffectiveFacts, channels: list[ReplicationChann
                 "ssl_allowed": c.ssl_allowed,
                 "ssl_verify_server_cert": c.ssl_verify_server_cert,
                 "tls_version": c.tls_version,
+                "tls_ciphersuites": c.tls_ciphersuites,
+                "ssl_ca_file": c.ssl_ca_file,
             }
             for c in channels
         ],
@@ -142,6 +144,29 @@ def group_replication_recovery_unencrypted(effective: EffectiveFacts) -> Outcome
     if use_ssl is None:
         return Unknown("group_replication_recovery_use_ssl was not read")
     return None
+
+
+def group_replication_unencrypted(effective: EffectiveFacts) -> Outcome:
+    """group_replication_ssl_mode=DISABLED: the members' group communication (XCom) runs
+    without TLS, whatever the recovery channel does."""
+    if not effective.session_ok:
+        return Unknown(effective.no_session_reason)
+    variables = effective.session.group_replication
+    if not variables:
+        return None  # Group Replication is not in use
+    mode = (variables.get("group_replication_ssl_mode") or "").strip().upper()
+    if not mode:
+        return Unknown("group_replication_ssl_mode was not read")
+    if mode != "DISABLED":
+        return None
+    return Raised(
+        {
+            "problems": ["group_replication_ssl_mode is DISABLED"],
+            "variables": dict(variables),
+            "source": "live-variable",
+            "at": iso_z(effective.checked_at),
+        }
+    )
 
 
 def _group_pending(effective: EffectiveFacts) -> bool:

@@ -52,6 +52,10 @@ _POSTURE_FIELDS = (
     "a_plus_blockers",
     "evaluated_observation_id",
     "evaluated_synced_at",
+    "enforce_tls_readiness",
+    "enforce_tls_verdict",
+    "drop_legacy_tls_readiness",
+    "drop_legacy_tls_verdict",
 )
 # A batch that fails on the database (SQLite busy past its timeout, a PostgreSQL
 # serialization failure or deadlock) is tried again from scratch: it is one transaction.
@@ -251,3 +255,7 @@ def _fill_posture(posture: InstancePosture, evaluation: Evaluation, now, facts) 
     posture.unknowns = summary.unknowns
     posture.undetermined = evaluation.unknown
     posture.a_plus_blockers = list(evaluation.a_plus_blockers)
+    for name in ("enforce_tls", "drop_legacy_tls"):
+        readiness = getattr(summary, name)
+        setattr(posture, f"{name}_readiness", readiness.state if readiness else "")
+        setattr(posture, f"{name}_verdict", readiness.verdict if readiness else "")

@@ -15,9 +15,13 @@ from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 
 from checker.evidence import Evidence
+from checker.models import ClientReadout, ClientSighting
 from inventory.models import ACTIVE, DBInstance
 from posture.facts import (
     CertificateAuthority,
+    ClientCheck,
+    ClientEvidence,
+    ClientSeen,
     InstanceFacts,
     LiveCheck,
     Parameter,
@@ -34,6 +38,7 @@ def policy_from_settings() -> Policy:
     return Policy(
         live_fresh_for=timedelta(hours=config.get("STALE_AFTER_HOURS", 26)),
         expiry_days=tuple(thresholds),
+        client_window=timedelta(days=config.get("CLIENT_WINDOW_DAYS", 30)),
     )
 
 
@@ -113,10 +118,46 @@ def build_facts(
             .values_list("parent_id", "identifier")
         ):
             members[parent_id].append(identifier)
-    return [_facts(row, members.get(row.pk, []), open_findings.get(row.pk, [])) for row in rows]
+    clients = _client_evidence([row.pk for row in rows])
+    return [
+        _facts(row, members.get(row.pk, []), open_findings.get(row.pk, []), clients.get(row.pk))
+        for row in rows
+    ]
 
 
-def _facts(row: DBInstance, members: list[str], open_findings) -> InstanceFacts:
+def _client_evidence(ids: list[int]) -> dict[int, ClientEvidence]:
+    """Two queries for the batch; the writer keeps only the window (checker/client_evidence)."""
+    checks: dict[int, list[ClientCheck]] = defaultdict(list)
+    for row in ClientReadout.objects.filter(instance_id__in=ids).order_by("-checked_at"):
+        checks[row.instance_id].append(
+            ClientCheck(
+                checked_at=row.checked_at,
+                state=row.state,
+                reason=row.reason,
+                counted_connections=row.counted_connections,
+                counted_without_tls=row.counted_without_tls,
+            )
+        )
+    seen: dict[int, list[ClientSeen]] = defaultdict(list)
+    for row in ClientSighting.objects.filter(instance_id__in=ids):
+        seen[row.instance_id].append(
+            ClientSeen(
+                user=row.user,
+                host=row.host,
+                tls_version=row.tls_version,
+                connections=row.connections,
+                checks=row.checks,
+                first_seen=row.first_seen,
+                last_seen=row.last_seen,
+            )
+        )
+    return {
+        iid: ClientEvidence(checks=tuple(checks.get(iid, ())), sightings=tuple(seen.get(iid, ())))
+        for iid in set(checks) | set(seen)
+    }
+
+
+def _facts(row: DBInstance, members: list[str], open_findings, clients=None) -> InstanceFacts:
     parent = row.parent
     return InstanceFacts(
         instance_id=row.pk,
@@ -154,4 +195,5 @@ def _facts(row: DBInstance, members: list[str], open_findings) -> InstanceFacts:
         network_zone=row.account.network_zone,
         check=_live_check(_check_state(row)),
         open_findings=tuple(open_findings),
+        clients=clients or ClientEvidence(),
     )

@@ -11,8 +11,10 @@ from pathlib import Path
 import pytest
 import time_machine
 
+from fleet.clients import unwatched_spec, watched_spec
 from fleet.mariadb import Fleet, find_mariadbd
-from fleet.scenarios import build_specs
+from fleet.mysql8.scenarios import build_mysql8_specs
+from fleet.scenarios import build_specs, make_trust_anchors
 
 _DB_FIXTURES = {
     "db",
@@ -50,6 +52,44 @@ def tls_fleet(tmp_path_factory):
     fleet = Fleet(specs, base_dir=tmp_path_factory.mktemp("fleet", numbered=True))
     fleet.anchors = anchors
     bundle = tmp_path_factory.mktemp("trust") / "fleet-bundle.pem"
+    bundle.write_bytes(anchors.bundle_pem)
+    fleet.bundle_path = bundle
+    with fleet:
+        yield fleet
+
+
+@pytest.fixture(scope="session")
+def client_fleet(tmp_path_factory):
+    """Two servers that clients connect to (fleet/clients.py): `watched` with
+    performance_schema ON, `unwatched` with MariaDB's default OFF. Each test's clients are
+    its own accounts, so tests do not see each other's."""
+    if find_mariadbd() is None:
+        pytest.fail("mariadbd is missing: `make test` installs Debian's mariadb-server")
+    assert not time_machine.escape_hatch.is_travelling()
+    anchors = make_trust_anchors()
+    fleet = Fleet(
+        [watched_spec(anchors), unwatched_spec(anchors)],
+        base_dir=tmp_path_factory.mktemp("client-fleet", numbered=True),
+    )
+    bundle = tmp_path_factory.mktemp("client-trust") / "bundle.pem"
+    bundle.write_bytes(anchors.bundle_pem)
+    fleet.bundle_path = bundle
+    with fleet:
+        yield fleet
+
+
+@pytest.fixture(scope="session")
+def mysql8_fleet(tmp_path_factory):
+    """Every MySQL 8 persona scenario of fleet/mysql8/scenarios.py, one process each."""
+    assert not time_machine.escape_hatch.is_travelling(), (
+        "mysql8_fleet was first requested inside a time travel"
+    )
+    anchors = make_trust_anchors()
+    fleet = Fleet(
+        build_mysql8_specs(anchors), base_dir=tmp_path_factory.mktemp("mysql8", numbered=True)
+    )
+    fleet.anchors = anchors
+    bundle = tmp_path_factory.mktemp("trust8") / "fleet-bundle.pem"
     bundle.write_bytes(anchors.bundle_pem)
     fleet.bundle_path = bundle
     with fleet:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.utils import timezone
 
 from checker.models import CheckerProfile
+from fleet.mysql8.persona import PersonaSpec
 from fleet.scenarios import endpoint_name
 from inventory.models import CloudAccount, DBInstance
 
@@ -32,7 +33,8 @@ def fleet_endpoint(account: CloudAccount, tls_fleet, scenario: str, identifier: 
         region=FLEET_REGION,
         resource_id=f"arn:aws:rds:{FLEET_REGION}:123456789012:db:{identifier}",
         identifier=identifier,
-        engine="mariadb",
+        # A MySQL 8 persona (fleet/mysql8/) stands for RDS MySQL; the rest are real MariaDB.
+        engine="mysql" if isinstance(server.spec, PersonaSpec) else "mariadb",
         endpoint_host=endpoint_name(scenario),
         endpoint_port=3306,
         connect_host=server.host,

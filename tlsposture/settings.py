@@ -129,6 +129,31 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard:home"
 LOGOUT_REDIRECT_URL = "login"
 
+# Single sign-on with OpenID Connect: on when OIDC_ISSUER is set (README "Access",
+# tlsposture/oidc.py; tlsposture/checks.py refuses an incomplete or unsafe setup).
+OIDC_ISSUER = env_str("OIDC_ISSUER").strip().rstrip("/")
+OIDC_RP_CLIENT_ID = env_str("OIDC_CLIENT_ID").strip()
+# The NAME of the variable that holds the client secret: a TLSPOSTURE_CRED_… name.
+OIDC_CLIENT_SECRET_ENV = env_str("OIDC_CLIENT_SECRET_ENV").strip()
+OIDC_RP_SCOPES = env_str("OIDC_SCOPES", "openid email profile").strip()
+OIDC_GROUPS_CLAIM = env_str("OIDC_GROUPS_CLAIM").strip()
+OIDC_USERNAME_CLAIM = env_str("OIDC_USERNAME_CLAIM", "preferred_username").strip()
+OIDC_RP_SIGN_ALGO = env_str("OIDC_SIGN_ALGO", "RS256").strip()
+# The provider's TLS is verified against the system store, or this PEM bundle.
+OIDC_VERIFY_SSL = env_str("OIDC_CA_BUNDLE").strip() or True
+OIDC_TIMEOUT = 10
+OIDC_USE_PKCE = True
+OIDC_USE_NONCE = True
+OIDC_AUTHENTICATE_CLASS = "tlsposture.oidc.SignInView"
+OIDC_CALLBACK_CLASS = "tlsposture.oidc.CallbackView"
+LOGIN_REDIRECT_URL_FAILURE = "/login/?sso=failed"
+# Local (username and password) logins; off leaves single sign-on as the only way in.
+PASSWORD_LOGIN = env_bool("TLSPOSTURE_PASSWORD_LOGIN", True)
+if OIDC_ISSUER:
+    AUTHENTICATION_BACKENDS.append("tlsposture.oidc.TeamsFromClaims")
+if not PASSWORD_LOGIN:
+    AUTHENTICATION_BACKENDS.remove("django.contrib.auth.backends.ModelBackend")
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = False
@@ -224,6 +249,8 @@ CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND") or None
 CELERY_TASK_IGNORE_RESULT = CELERY_RESULT_BACKEND is None
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Prefetch per queue, so a zone's "check now" never waits behind a round (the module says why).
+CELERY_WORKER_CONSUMER = "tlsposture.worker_prefetch:Consumer"
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_TASK_DEFAULT_QUEUE = "tlsposture"
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 25 * 60)
@@ -268,6 +295,9 @@ TLSPOSTURE = {
     # The cloud tag whose value is an endpoint's environment (prod, staging …): the
     # worklist, the filters and the exports show and filter by it. Empty: none.
     "ENVIRONMENT_TAG": env_str("TLSPOSTURE_ENVIRONMENT_TAG", "env"),
+    # How long client connections seen by checks count as evidence (checker/client_evidence.py):
+    # long enough that a batch job connecting once a night is caught by a nightly check.
+    "CLIENT_WINDOW_DAYS": env_int("TLSPOSTURE_CLIENT_WINDOW_DAYS", 30),
     "EXPIRY_THRESHOLDS_DAYS": [int(d) for d in env_list("TLSPOSTURE_EXPIRY_THRESHOLDS", "90,30,7")],
     # Where non-staff users may send digests besides their own address
     # (notifications/recipients.py).

@@ -6,6 +6,8 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from api.views.metrics import metrics
+from tlsposture.oidc import CallbackView, SignInView
+from tlsposture.sign_in import LoginView, admin_login
 
 urlpatterns = [
     # Browsers ask for /favicon.ico whatever the page says; the icon is public, like /static/.
@@ -13,8 +15,20 @@ urlpatterns = [
         "favicon.ico",
         login_not_required(RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
     ),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("login/", LoginView.as_view(), name="login"),
+    # Single sign-on (OpenID Connect): the redirect URI to register is <site>/oidc/callback/.
+    path(
+        "oidc/authenticate/",
+        login_not_required(SignInView.as_view()),
+        name="oidc_authentication_init",
+    ),
+    path(
+        "oidc/callback/",
+        login_not_required(CallbackView.as_view()),
+        name="oidc_authentication_callback",
+    ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/login/", admin_login, name="admin-login"),
     path("admin/", admin.site.urls),
     path("notifications/", include("notifications.urls")),
     path("metrics", metrics, name="metrics"),

@@ -20,7 +20,7 @@ from posture.report import REPORT_ORDER, with_report_relations
 
 def _instances(request, visible):
     refuse_repeats(request.GET, FILTER_NAMES)
-    filtered = filter_instances(request.GET, visible.instances)
+    filtered = filter_instances(request.GET, visible)
     if filtered.errors:
         raise ApiError(400, "Invalid filters.", filtered.errors)
     return filtered

@@ -8,13 +8,15 @@ from django.views.decorators.http import require_GET, require_POST
 from common.timeutil import parse_iso
 from dashboard import check_now
 from dashboard.listing import wants_region
-from inventory.models import DBInstance
+from posture.visibility import request_visible
 
 REGION = "check-status"
 
 
-def _instance(pk):
-    return get_object_or_404(DBInstance.objects.select_related("posture", "check_state"), pk=pk)
+def _instance(request, pk):
+    # Another team's endpoint is a 404, as if it did not exist (README "Access").
+    instances = request_visible(request).instances.select_related("posture", "check_state")
+    return get_object_or_404(instances, pk=pk)
 
 
 def _status(request, instance, progress, started=None):
@@ -30,7 +32,7 @@ def _status(request, instance, progress, started=None):
 
 @require_POST
 def check_now_start(request, pk):
-    instance = _instance(pk)
+    instance = _instance(request, pk)
     started = check_now.request_check(instance)
     if wants_region(request, REGION):
         return _status(request, instance, check_now.progress(instance, started.since), started)
@@ -43,6 +45,6 @@ def check_now_start(request, pk):
 
 @require_GET
 def check_now_status(request, pk):
-    instance = _instance(pk)
+    instance = _instance(request, pk)
     since = parse_iso(request.GET.get("since")) or timezone.now()
     return _status(request, instance, check_now.progress(instance, since))

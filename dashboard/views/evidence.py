@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from dashboard.evidence import CONTROLS, EVIDENCE_COLUMNS, FRAMEWORKS, evidence_rows
 from dashboard.exports import evidence_export, export_about, staff_only
-from dashboard.filtersets import InstanceFilterSet
+from dashboard.filtersets import instance_filters
 from dashboard.links import query_with
 
 PRINT_LIMIT = 2000  # rows on the printable page; the files have them all
@@ -14,7 +14,7 @@ PRINT_LIMIT = 2000  # rows on the printable page; the files have them all
 
 @staff_only
 def evidence_page(request):
-    filters = InstanceFilterSet(request.GET)
+    filters = instance_filters(request)
     rows = []
     for row in evidence_rows(filters.qs, timezone.now()):
         if len(rows) == PRINT_LIMIT:
@@ -39,6 +39,6 @@ def evidence_page(request):
 
 @staff_only
 def evidence_file(request, fmt):
-    filters = InstanceFilterSet(request.GET)
+    filters = instance_filters(request)
     about = export_about(request, filters, "audit evidence")
     return evidence_export(evidence_rows(filters.qs, timezone.now()), fmt, about)

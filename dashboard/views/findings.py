@@ -5,7 +5,7 @@ from django.shortcuts import render
 from django.urls import reverse
 
 from dashboard import charts
-from dashboard.filtersets import InstanceFilterSet
+from dashboard.filtersets import instance_filters
 from dashboard.links import instances_url, query_with
 from dashboard.listing import render_page, table_listing
 from dashboard.queries import finding_counts, severity_counts
@@ -19,7 +19,7 @@ def finding_list(request):
     """The worklist (endpoint × finding, fix first), or with ?view=types the catalogue."""
     if request.GET.get("view") != "types":
         return worklist(request)
-    filters = InstanceFilterSet(request.GET)
+    filters = instance_filters(request)
     instances = filters.qs
     severities = severity_counts(instances)
     rows = [
@@ -58,7 +58,7 @@ def finding_list(request):
 
 
 def worklist(request):
-    filters = InstanceFilterSet(request.GET)
+    filters = instance_filters(request)
     findings = in_fix_first_order(open_findings(filters.qs))
     listing = table_listing(
         request,
@@ -81,7 +81,7 @@ def finding_detail(request, finding_id):
     entry = ENTRIES.get(finding_id)
     if entry is None:
         raise Http404("No such catalogue id.")
-    filters = InstanceFilterSet(request.GET)
+    filters = instance_filters(request)
     findings = in_report_order(open_findings(filters.qs, [finding_id]))
     listing = table_listing(request, FINDING_TABLE, findings, rows=finding_table_rows)
     context = {

@@ -4,16 +4,17 @@ from django.shortcuts import render
 
 from dashboard import check_now
 from dashboard.exports import export_about, findings_export, instances_export, staff_only
-from dashboard.filtersets import FindingFilterSet, InstanceFilterSet
+from dashboard.filtersets import FindingFilterSet, instance_filters
 from dashboard.instance_detail import load_instance_detail
 from dashboard.links import query_with
 from dashboard.listing import render_page, table_listing
 from dashboard.tables import INSTANCE_TABLE, report_table_rows
 from posture.report import with_report_relations
+from posture.visibility import request_visible
 
 
 def instance_list(request):
-    filters = InstanceFilterSet(request.GET)
+    filters = instance_filters(request)
     instances = with_report_relations(filters.qs, detail=False)
     listing = table_listing(request, INSTANCE_TABLE, instances, rows=report_table_rows)
     context = {"filters": filters, "listing": listing, "export_query": query_with(request.GET)}
@@ -23,7 +24,7 @@ def instance_list(request):
 
 @staff_only
 def instance_export(request, fmt):
-    filters = InstanceFilterSet(request.GET)
+    filters = instance_filters(request)
     instances = filters.qs
     ordering = INSTANCE_TABLE.ordering(request.GET.get("sort"))
     if ordering.key:  # the order on screen; else the report's own order
@@ -33,12 +34,12 @@ def instance_export(request, fmt):
 
 @staff_only
 def finding_export(request, fmt):
-    filters = FindingFilterSet(request.GET)
+    filters = FindingFilterSet(request.GET, instances=instance_filters(request))
     about = export_about(request, filters.instances, "findings")
     return findings_export(filters.qs, fmt, about)
 
 
 def instance_detail(request, pk):
-    detail = load_instance_detail(pk)
+    detail = load_instance_detail(request_visible(request).instances, pk)
     context = {"d": detail, "progress": check_now.in_flight(detail.instance)}
     return render(request, "dashboard/instance.html", context)

@@ -3,9 +3,8 @@
 from django.core.paginator import Paginator
 from django.shortcuts import render
 
-from checker.models import CheckRun
 from dashboard.links import query_with
-from inventory.models import SyncRun
+from posture.visibility import request_visible
 
 RUNS_PER_PAGE = 25
 
@@ -21,8 +20,9 @@ def _page(request, queryset, param):
 
 
 def runs(request):
-    syncs = SyncRun.objects.select_related("account").prefetch_related("regions")
-    checks = CheckRun.objects.all()
+    visible = request_visible(request)
+    syncs = visible.sync_runs.select_related("account").prefetch_related("regions")
+    checks = visible.check_runs
     context = {
         "syncs": _page(request, syncs.order_by("-started_at", "-pk"), "sync_page"),
         "checks": _page(request, checks.order_by("-started_at", "-pk"), "check_page"),

@@ -12,6 +12,7 @@ from tests.dashboard.conftest import (  # noqa: F401 - fixtures shared with the 
     empty_cache,
     frozen,
 )
+from tests.teams import join_team
 
 METRICS_TOKEN = "metrics-token-for-tests-0123456789abcdef"
 
@@ -31,9 +32,11 @@ def metrics_token(settings):
 
 @pytest.fixture
 def viewer(django_user_model):
-    return django_user_model.objects.create_user(
+    # In a team granted every account: sees what staff see, without being staff.
+    user = django_user_model.objects.create_user(
         "viewer", email="viewer@example.com", password=PASSWORD
     )
+    return join_team(user)
 
 
 @pytest.fixture

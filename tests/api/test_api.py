@@ -167,4 +167,5 @@ def test_queries_do_not_grow_with_the_fleet(client, db, viewer_token):
     small = {path: count(path) for path in paths}
     seed_fleet(1000, start=150)
     assert {path: count(path) for path in paths} == small
-    assert max(small.values()) <= 8
+    # Two of them are the team rule's (the user's grants, the account names they match).
+    assert max(small.values()) <= 10

@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 
 from api.services import create_token
 from fleet.synthetic import seed_fleet
+from tests.teams import join_team
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -26,7 +27,7 @@ EXAMPLES = os.environ.get("TLSPOSTURE_SCHEMATHESIS_EXAMPLES", "40")
 
 def test_schemathesis_finds_nothing(live_server, tmp_path):
     seed_fleet(30)
-    user = get_user_model().objects.create_user("schemathesis", password="not-used-0123")
+    user = join_team(get_user_model().objects.create_user("schemathesis", password="x-0123"))
     _, token = create_token(user, "schemathesis")
     request = urllib.request.Request(  # noqa: S310 - the live server on loopback
         live_server.url + "/api/v1/openapi.json", headers={"Authorization": f"Bearer {token}"}
@@ -48,7 +49,9 @@ def test_schemathesis_finds_nothing(live_server, tmp_path):
         "--max-examples",
         EXAMPLES,
         "--workers",
-        "1",
+        # Four at once: the live server answers each request in tens of milliseconds, most
+        # of it waiting, and the coverage phase sends some 1,700 of them.
+        "4",
         "--request-timeout",
         "30",
         "--report",

@@ -110,3 +110,61 @@ def test_a_credential_name_outside_the_rule_is_refused_naming_it(tmp_path, key, 
     assert f"[[checker]] #3: {key}: {name}" in message
     assert "must start with TLSPOSTURE_CRED_ or match TLSPOSTURE_CRED_ALLOW" in message
     assert not CloudAccount.objects.exists() and not CheckerProfile.objects.exists()
+
+
+TEAMS_FILE = """
+[[account]]
+name = "payments-prod"
+provider = "aws"
+teams = ["payments", "security"]
+
+[[account]]
+name = "search-prod"
+provider = "aws"
+teams = ["search"]
+"""
+
+
+def test_teams_are_created_and_granted_the_account_by_name(tmp_path, capsys):
+    from django.contrib.auth.models import Group
+
+    from inventory.models import TeamGrant
+
+    out = _run(tmp_path, TEAMS_FILE, capsys)
+    assert "teams created: payments, security, search" in out
+    grants = sorted(TeamGrant.objects.values_list("group__name", "pattern"))
+    assert grants == [
+        ("payments", "payments-prod"),
+        ("search", "search-prod"),
+        ("security", "payments-prod"),
+    ]
+    # Idempotent: nothing created or changed the second time.
+    again = _run(tmp_path, TEAMS_FILE, capsys)
+    assert "teams created" not in again and "updated" not in again
+    # A glob grant made in the admin is the admin's: the file leaves it alone.
+    TeamGrant.objects.create(group=Group.objects.get(name="security"), pattern="*-prod")
+    # The file is the truth for by-name grants: security no longer listed loses it.
+    changed = _run(tmp_path, TEAMS_FILE.replace(', "security"', ""), capsys)
+    assert "accounts updated: payments-prod" in changed
+    assert not TeamGrant.objects.filter(group__name="security", pattern="payments-prod").exists()
+    assert TeamGrant.objects.filter(group__name="security", pattern="*-prod").exists()
+    assert Group.objects.filter(name="security").exists()  # the team itself stays
+
+
+def test_without_teams_the_grants_are_left_as_they_are(tmp_path, capsys):
+    from inventory.models import TeamGrant
+
+    _run(tmp_path, TEAMS_FILE, capsys)
+    _run(tmp_path, TEAMS_FILE.replace('teams = ["search"]', ""), capsys)
+    assert TeamGrant.objects.filter(group__name="search", pattern="search-prod").exists()
+
+
+@pytest.mark.parametrize("teams", ['"payments"', '[""]', "[1]"])
+def test_a_malformed_team_list_is_refused_and_nothing_is_written(tmp_path, teams):
+    from django.contrib.auth.models import Group
+
+    path = tmp_path / "accounts.toml"
+    path.write_text(f'[[account]]\nname = "a"\nprovider = "aws"\nteams = {teams}\n')
+    with pytest.raises(CommandError, match="teams"):
+        call_command("import_accounts", str(path))
+    assert not CloudAccount.objects.exists() and not Group.objects.exists()

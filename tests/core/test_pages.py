@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from inventory.models import CloudAccount, DBInstance
 from posture.models import Finding
+from tests.teams import join_team
 
 pytestmark = pytest.mark.django_db
 
@@ -41,7 +42,7 @@ def test_login_page_itself_is_reachable(client):
 
 
 def test_home_counts_accounts_instances_and_open_findings(client, django_user_model):
-    user = django_user_model.objects.create_user("viewer", password="pw-for-tests-only")
+    user = join_team(django_user_model.objects.create_user("viewer", password="pw-for-tests-only"))
     client.force_login(user)
     account = CloudAccount.objects.create(name="prod-aws", provider="aws")
     CloudAccount.objects.create(name="cn-aliyun", provider="aliyun")

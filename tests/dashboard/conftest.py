@@ -24,6 +24,7 @@ from inventory.region_writer import write_region
 from posture.services import evaluate_all
 from tests.posture.builders import NOW, clean_evidence
 from tests.posture.rows import CA, CA_2019, instance, instance_fact, observe, rst, sync
+from tests.teams import join_team
 
 DAY = timedelta(days=1)
 PASSWORD = "pw-for-dashboard-tests"
@@ -166,7 +167,8 @@ def world(db, frozen):
 
 @pytest.fixture
 def viewer(django_user_model):
-    return django_user_model.objects.create_user("viewer", password=PASSWORD)
+    # In a team granted every account: sees the whole (small) fleet without being staff.
+    return join_team(django_user_model.objects.create_user("viewer", password=PASSWORD))
 
 
 @pytest.fixture

@@ -88,3 +88,20 @@ def test_an_endpoint_that_cannot_be_checked_says_why(admin_client, tls_fleet, mo
     result = _poll_until_settled(admin_client, _status_url(pressed))
     assert "The check could not run" in result and "no endpoint address" in result
     assert not Observation.objects.exists()
+
+
+def test_a_mysql_8_replicas_channel_is_shown_as_the_persona_reports_it(
+    admin_client, mysql8_fleet, monkeypatch
+):
+    # The MySQL 8 persona (fleet/mysql8/): a channel restricted to TLS 1.3 and CCM_8.
+    instance = fleet_endpoint(mysql8_fleet, monkeypatch, "mysql80_replica_ccm8")
+    pressed = admin_client.post(
+        reverse("dashboard:check-now", args=[instance.pk]), headers=HTMX
+    ).content.decode()
+    _poll_until_settled(admin_client, _status_url(pressed))
+    page = admin_client.get(reverse("dashboard:instance", args=[instance.pk])).content.decode()
+    row = re.search(r"<tr><td>ccm8</td>.*?</tr>", page)
+    assert row, page
+    cells = re.findall(r"<td>(.*?)</td>", row.group(0))
+    assert cells[2:] == ["YES", "yes", "TLSv1.3", "TLS_AES_128_CCM_8_SHA256"]
+    assert mysql8_fleet["mysql80_replica_ccm8"].checker.password not in page

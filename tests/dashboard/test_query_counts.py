@@ -14,11 +14,13 @@ pytestmark = pytest.mark.django_db
 
 # Page → the most queries it may make (session and user included).
 BUDGET = {
-    "overview": 17,  # + "fix first" (one query)
+    "overview": 18,  # + "fix first" (one query), + readiness counts (one query)
     "instances": 8,
     "instances filtered and sorted": 8,
     "instances page 3": 8,
-    "instance": 12,  # + the fix plan: the endpoint's facts (3) and who shares its group (1)
+    # + the fix plan: the endpoint's facts (3) and who shares its group (1);
+    # + clients seen in the window and the latest client readout (2)
+    "instance": 14,
     "check status": 3,
     "certificates": 16,  # + the unknown-CA count, the overview's own query
     "findings": 7,

@@ -24,7 +24,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from demo.world import DATABASES, GRADES_SHOWN, NO_NETWORK_PATH, expected_grades
+from demo.world import DATABASES, GRADES_SHOWN, NO_NETWORK_PATH, SERVERS, expected_grades
 from fleet.mariadb import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -117,6 +117,21 @@ def test_cert_untrusted_only_where_the_issuer_is_not_in_the_bundle(first_run):
     assert untrusted == {"untrusted"}
 
 
+def test_the_clients_show_who_would_break_and_who_is_ready(first_run):
+    wordpress = first_run.rows[("demo-aws-prod", "wordpress-db")]
+    assert wordpress["enforce_tls_readiness"] == "not-ready"
+    # wordpress-db is a MySQL 8 persona: its performance_schema lists a plaintext client.
+    assert wordpress["enforce_tls_verdict"].startswith("would break: app@10.0.3.7 ")
+    reports = first_run.rows[("demo-aws-prod", "reports-57")]
+    assert reports["enforce_tls_readiness"] == "done"
+    assert reports["drop_legacy_tls_verdict"].startswith("would break: app_ssl@127.0.0.4 ")
+    shopweb = first_run.rows[("demo-aliyun", "rm-bp1shopweb")]
+    assert shopweb["enforce_tls_readiness"] == "ready"
+    assert shopweb["enforce_tls_verdict"].startswith(
+        "safe to enforce TLS: no plaintext client in 1 check over "
+    )
+
+
 def test_every_grade_the_catalogue_can_give_appears(first_run):
     assert {row["grade"] for row in first_run.rows.values()} == set(GRADES_SHOWN)
 
@@ -203,7 +218,8 @@ def test_a_second_run_reuses_everything_serves_and_stops_on_ctrl_c(first_run, de
         lines = _lines(process)
         _read_until(lines, "Ctrl-C stops everything", seen, timeout=180)
         output = "".join(seen)
-        assert "(16 reused, 0 minted)" in output
+        with_tls = sum(1 for s in SERVERS if s.tls)
+        assert f"({with_tls} reused, 0 minted)" in output
         assert "exists (its password was printed when it was created" in output
         assert password not in output
 

@@ -6,7 +6,8 @@ import re
 from pathlib import Path
 
 from demo.accounts import default_wiring, render_accounts
-from demo.servers import default_port
+from demo.certificates import authorities
+from demo.servers import default_port, prepare
 from demo.world import (
     ACCOUNTS,
     DATABASES,
@@ -17,6 +18,8 @@ from demo.world import (
     expected_grades,
     server,
 )
+from fleet.mariadb import ServerSpec
+from fleet.mysql8.persona import PersonaSpec
 from posture.catalogue import CATALOGUE, ENTRIES
 from posture.grades import SEVERITIES
 
@@ -91,3 +94,23 @@ def test_the_readme_lists_every_endpoint_with_its_expected_grade():
             for member in re.findall(r"[\w-]+", cells[0].partition(" (+")[2]):
                 listed[f"{name.split('/')[0]}/{member}"] = grade
     assert listed == expected
+
+
+def test_mysql_8_endpoints_are_mysql_8_personas_and_the_rest_real_mariadb(tmp_path):
+    endpoints = {
+        (db.account.name, e): (f"{e}.demo.test",) for db in DATABASES for e in db.endpoints
+    }
+    prepared = prepare(tmp_path, endpoints, authorities(tmp_path / "ca"), fixed_ports=False)
+    served = {db.server: db for db in DATABASES if db.server != NO_NETWORK_PATH}
+    kinds = {p.server.name: type(p.spec) for p in prepared}
+    assert set(kinds) == set(served)
+    for name, kind in kinds.items():
+        db = served[name]
+        mysql8 = db.engine.lower() in ("mysql", "aurora-mysql") and db.engine_version[:2] == "8."
+        assert kind is (PersonaSpec if mysql8 else ServerSpec), name
+    assert kinds["gr-legacy-recovery"] is kinds["replica-unverified"] is PersonaSpec
+    specs = {p.server.name: p.spec for p in prepared}
+    recovery = dict(specs["gr-legacy-recovery"].group_replication)
+    assert recovery["group_replication_recovery_tls_version"] == "TLSv1,TLSv1.1"
+    (channel,) = specs["replica-unverified"].channels
+    assert (channel.ssl, channel.verify_server_cert) == (True, False)

@@ -108,3 +108,21 @@ def test_gunicorn_serves_the_login_page_and_hashed_static_files(gunicorn):
     assert status == 200 and css.strip()
     # whitenoise marks content-hashed files as cacheable for good.
     assert "immutable" in headers["Cache-Control"]
+
+
+def test_check_deploy_is_clean_with_single_sign_on_only(tmp_path):
+    env = _production_env(
+        tmp_path,
+        OIDC_ISSUER="https://sso.example.com/realms/acme",
+        OIDC_CLIENT_ID="tlsposture",
+        OIDC_CLIENT_SECRET_ENV="TLSPOSTURE_CRED_OIDC_SECRET",
+        OIDC_GROUPS_CLAIM="groups",
+        TLSPOSTURE_PASSWORD_LOGIN="off",
+    )
+    done = _manage(env, "check", "--deploy", "--fail-level", "WARNING")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.strip() == "System check identified no issues (0 silenced)."
+    env["OIDC_CLIENT_SECRET_ENV"] = "SECRET_KEY"
+    refused = _manage(env, "check", "--deploy")
+    assert refused.returncode != 0
+    assert "tlsposture.E104" in refused.stderr and "SECRET_KEY is one of" in refused.stderr

@@ -210,6 +210,7 @@ def test_import_accounts_is_idempotent_and_refuses_secrets():
         "created": [],
         "updated": [],
         "unchanged": ["prod-aws", "cn"],
+        "teams created": [],
     }
     entries[0]["regions"] = ["us-east-1"]
     assert import_accounts(entries)["updated"] == ["prod-aws"]

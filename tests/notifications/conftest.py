@@ -7,10 +7,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 
+from checker.models import ClientSighting
 from inventory.models import CACertificate, CloudAccount, DBInstance, PendingAction
 from notifications.models import DigestSubscription
 from posture.models import Finding, GradeChange, InstancePosture
 from tests.notifications.smtp import SMTPServer
+from tests.teams import join_team
 
 # Monday 2026-11-23 09:00 in Berlin.
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
@@ -155,12 +157,32 @@ def fleet(db):
         (reports, "F", "B", NOW - DAY / 12),  # an improvement: not a drop
     ]:
         GradeChange.objects.create(instance=instance, previous=previous, grade=grade, changed_at=at)
+    # Clients the checks saw: first seen since the previous digest without TLS or on TLS 1.0
+    # (listed), on TLS 1.2 (not), before the previous digest (not), on a gone endpoint (not).
+    for instance, user, host, version, first_seen in [
+        (orders, "app", "10.0.3.7", "", NOW - DAY / 4),
+        (billing, "batch", "10.0.4.2", "TLSv1", NOW - DAY / 6),
+        (billing, "api", "10.0.4.3", "TLSv1.2", NOW - DAY / 6),
+        (orders, "report", "10.0.3.9", "", NOW - 3 * DAY),
+        (gone, "app", "10.0.3.7", "", NOW - DAY / 4),
+    ]:
+        ClientSighting.objects.create(
+            instance=instance,
+            user=user,
+            host=host,
+            tls_version=version,
+            connections=2,
+            checks=2,
+            first_seen=first_seen,
+            last_seen=NOW - DAY / 24,
+        )
     return {"aws": aws, "aliyun": aliyun, "orders": orders, "billing": billing}
 
 
 @pytest.fixture
 def owner(django_user_model):
-    return django_user_model.objects.create_user("platform", password="pw-for-tests-only")
+    user = django_user_model.objects.create_user("platform", password="pw-for-tests-only")
+    return join_team(user)  # every account: a digest's scope is what its owner may see
 
 
 def subscribe(owner, **fields) -> DigestSubscription:

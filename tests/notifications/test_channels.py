@@ -85,6 +85,10 @@ def test_slack_gets_the_digest_with_the_e_mails(fleet, staff, slack, smtp_server
     assert "server certificate of orders-db (prod-aws, us-east-1): expired" in text
     assert "high: transport.not_enforced on orders-db" in text  # posture changes
     assert "billing-db (prod-aws, us-east-1): A → C" in text  # the grade drop
+    assert (
+        "- app@10.0.3.7 on orders-db (prod-aws, us-east-1): without TLS, first seen "
+        "2026-11-23 03:00 CET" in text
+    )  # the clients first seen without TLS or on TLS 1.0/1.1
     assert "https://tlsposture.example.com/certificates/" in text
     log = _log(subscription)
     assert log.status == DigestSendLog.Status.SENT

@@ -15,6 +15,7 @@ from notifications.models import DigestSendLog, DigestSubscription
 from notifications.tokens import address_key
 from tests.notifications.conftest import subscribe
 from tests.notifications.helpers import send_digests
+from tests.teams import join_team
 
 pytestmark = pytest.mark.django_db
 
@@ -29,9 +30,10 @@ FORM = {
 
 @pytest.fixture
 def member(django_user_model):
-    return django_user_model.objects.create_user(
+    user = django_user_model.objects.create_user(
         "member", email="Member@Corp.example", password="pw-for-tests-only"
     )
+    return join_team(user)
 
 
 def _create(client, recipients: str):

@@ -6,6 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from checker.models import ClientSighting
 from inventory.models import PendingAction
 from notifications.queries import gather_digest_rows, scoped_instances
 from posture.models import Finding
@@ -90,4 +91,15 @@ def test_the_number_of_queries_does_not_grow_with_the_fleet(fleet, owner):
             first_seen=NOW - DAY / 2,
             last_seen=NOW,
         )
-    assert _count_queries(subscription) == before == 6
+        ClientSighting.objects.create(
+            instance=instance,
+            user="app",
+            host=f"10.0.0.{n}",
+            connections=1,
+            checks=1,
+            first_seen=NOW - DAY / 2,
+            last_seen=NOW,
+        )
+    # 7 (the new clients among them), and 2 for the owner's team rule (their grants, the
+    # account names they match).
+    assert _count_queries(subscription) == before == 9

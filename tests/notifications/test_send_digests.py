@@ -43,7 +43,7 @@ def test_headers_and_subject(fleet, owner, smtp_server, frozen_now):
     assert message["Subject"] == (
         "[tlsposture] Daily expiry digest for 2026-11-23: 1 expired, 2 within 7 days, "
         "1 within 30 days, 1 within 90 days, 3 pending rotations, 2 new findings, "
-        "1 resolved finding, 1 grade drop"
+        "1 resolved finding, 1 grade drop, 1 new client without TLS, 1 new client on TLS 1.0/1.1"
     )
     # A long header is folded onto a continuation line; unfolded, it is one <URL>.
     unsubscribe = message["List-Unsubscribe"].strip()
@@ -65,6 +65,11 @@ def test_html_part_has_the_key_rows_with_links(fleet, owner, smtp_server, frozen
     orders = f"https://tlsposture.example.com/instances/{fleet['orders'].pk}/"
     billing = f"https://tlsposture.example.com/instances/{fleet['billing'].pk}/"
     assert '<h2 style="font-size: 16px;">Expired (1)</h2>' in body
+    assert (
+        f'<tr><td>batch@10.0.4.2</td><td>on TLSv1</td><td><a href="{billing}">billing-db</a>'
+        "</td><td>prod-aws</td><td>us-east-1</td><td>first seen 2026-11-23 05:00 CET</td>"
+        "<td>2 connections</td></tr>"
+    ) in body
     assert (
         f'<tr><td>server certificate</td><td><a href="{orders}">orders-db</a> <strong>new'
         "</strong></td><td>prod-aws</td><td>us-east-1</td><td>2026-11-22 21:00 CET</td>"

@@ -24,7 +24,15 @@ from checker.evidence import (
     Verification,
 )
 from common.normalise import normalise_parameter
-from posture.facts import CertificateAuthority, InstanceFacts, LiveCheck, Parameter
+from posture.facts import (
+    CertificateAuthority,
+    ClientCheck,
+    ClientEvidence,
+    ClientSeen,
+    InstanceFacts,
+    LiveCheck,
+    Parameter,
+)
 from posture.outcomes import Unknown
 from posture.rules import evaluate
 
@@ -172,6 +180,28 @@ def checked(facts: InstanceFacts, evidence: Evidence | None = None, **kw) -> Ins
         evidence=evidence if evidence is not None else clean_evidence(),
     )
     return replace(facts, check=check, **kw)
+
+
+def without_readiness(remediation: str) -> str:
+    """A remediation without its closing readiness line (posture/rules_clients.py)."""
+    lines = remediation.splitlines()
+    assert lines[-1].startswith("Readiness: "), remediation
+    return "\n".join(lines[:-1])
+
+
+def client_evidence(*sightings, checks=None) -> ClientEvidence:
+    """Client evidence as checks within the window left it: named checks every 12 hours for
+    ten days unless `checks` says otherwise, and these sightings."""
+    if checks is None:
+        checks = tuple(ClientCheck(NOW - timedelta(hours=12 * i + 1), "ok") for i in range(20))
+    return ClientEvidence(checks=tuple(checks), sightings=tuple(sightings))
+
+
+def seen(user, host, tls_version="", *, last_seen=None, connections=3, checks=2) -> ClientSeen:
+    last_seen = last_seen or NOW - timedelta(hours=2)
+    return ClientSeen(
+        user, host, tls_version, connections, checks, last_seen - timedelta(days=3), last_seen
+    )
 
 
 def outcome_of(facts: InstanceFacts, finding_id: str, now: datetime = NOW):

@@ -25,9 +25,11 @@ from tests.posture.builders import (
     aws_mysql,
     checked,
     clean_evidence,
+    client_evidence,
     iso,
     leaf,
     param,
+    seen,
 )
 
 
@@ -62,7 +64,10 @@ def _worst_aws():
             ),
         ],
     )
-    session.group_replication = {"group_replication_recovery_use_ssl": "OFF"}
+    session.group_replication = {
+        "group_replication_recovery_use_ssl": "OFF",
+        "group_replication_ssl_mode": "DISABLED",
+    }
     facts = aws_mysql(
         parameters=(
             param("require_secure_transport", "1"),
@@ -72,6 +77,7 @@ def _worst_aws():
         ca_identifier="rds-ca-2019",
         ca=CertificateAuthority("rds-ca-2019", datetime(2024, 8, 22, tzinfo=UTC)),
         pending_actions=(Pending("ca-certificate-rotation", due=NOW + timedelta(days=3)),),
+        clients=client_evidence(seen("app", "10.0.3.7"), seen("batch", "10.0.4.2", "TLSv1")),
     )
     return checked(facts, evidence)
 

@@ -13,7 +13,15 @@ from posture import providers
 from posture.fact import Fact
 from posture.providers.base import Provider
 from posture.rules import evaluate
-from tests.posture.builders import NOW, aws_mysql, checked, clean_evidence, leaf, param
+from tests.posture.builders import (
+    NOW,
+    aws_mysql,
+    checked,
+    clean_evidence,
+    leaf,
+    param,
+    without_readiness,
+)
 
 
 class Acme(Provider):
@@ -89,10 +97,10 @@ def test_a_registered_provider_builds_its_own_remediation(acme):
     stated = (param("require_secure_transport", "0"), param("tls_version", "TLSv1.1"))
     facts = checked(_acme(parameters=stated, ca_identifier="acme-ca-2020"), evidence)
     evaluation = evaluate(facts, NOW)
-    assert _finding(evaluation, "transport.not_enforced").remediation == (
+    assert without_readiness(_finding(evaluation, "transport.not_enforced").remediation) == (
         "acme db lock orders-db --tls-only"
     )
-    assert _finding(evaluation, "protocol.legacy_tls").remediation == (
+    assert without_readiness(_finding(evaluation, "protocol.legacy_tls").remediation) == (
         "acme db configure orders-db --set tls_version=TLSv1.2,TLSv1.3"
     )
     # Its retired CA list decides ca.deprecated, its builder the fix.

@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from checker.evidence import ACCEPTED, Verdict
-from tests.posture.builders import aliyun_mysql, aws_mysql, checked, clean_evidence, outcome_of
+from tests.posture.builders import (
+    aliyun_mysql,
+    aws_mysql,
+    checked,
+    clean_evidence,
+    outcome_of,
+    without_readiness,
+)
 from tests.posture.builders import param as p
 
 
@@ -33,7 +40,7 @@ def test_aurora_cluster_static_change_reboots_every_member():
         member_identifiers=("aurora-1", "aurora-2"),
         parameters=(p("tls_version", "TLSv1.1,TLSv1.2", source="api:cluster-parameter-group"),),
     )
-    lines = outcome_of(cluster, "protocol.legacy_tls").remediation.splitlines()
+    lines = without_readiness(outcome_of(cluster, "protocol.legacy_tls").remediation).splitlines()
     assert lines[0].startswith(
         "aws rds modify-db-cluster-parameter-group --db-cluster-parameter-group-name aurora-tls"
     )

@@ -51,6 +51,10 @@ EXTRA_ROW_KEYS = {
     "evaluation_behind",
     "lowest_tls_accepted",
     "lowest_tls_accepted_source",
+    "enforce_tls_readiness",
+    "enforce_tls_verdict",
+    "drop_legacy_tls_readiness",
+    "drop_legacy_tls_verdict",
 }
 ISO_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 

@@ -27,6 +27,7 @@ from tests.posture.builders import (
     clean_evidence,
     outcome_of,
     param,
+    without_readiness,
 )
 
 
@@ -86,7 +87,7 @@ def test_api_off_without_live_evidence_is_not_enforced_with_aws_command():
     found = outcome_of(facts, "transport.not_enforced")
     assert found.severity == "high" and found.cap == "C"
     assert found.evidence["transport_enforced"]["source"] == "api:parameter-group"
-    assert found.remediation == (
+    assert without_readiness(found.remediation) == (
         "aws rds modify-db-parameter-group --db-parameter-group-name orders-tls --parameters "
         '"ParameterName=require_secure_transport,ParameterValue=1,ApplyMethod=immediate" '
         "--region us-east-1"
@@ -149,7 +150,7 @@ def test_aurora_member_changes_the_cluster_group():
         ),
     )
     found = outcome_of(facts, "transport.not_enforced")
-    assert found.remediation == (
+    assert without_readiness(found.remediation) == (
         "aws rds modify-db-cluster-parameter-group --db-cluster-parameter-group-name aurora-tls "
         '--parameters "ParameterName=require_secure_transport,ParameterValue=ON,'
         'ApplyMethod=immediate" --region us-east-1'
@@ -162,7 +163,8 @@ def test_default_group_remediation_creates_attaches_and_reboots():
         parameter_group_is_default=True,
         parameters=(param("require_secure_transport", "0", set_by="engine-default"),),
     )
-    lines = outcome_of(facts, "transport.not_enforced").remediation.splitlines()
+    lines = without_readiness(outcome_of(facts, "transport.not_enforced").remediation)
+    lines = lines.splitlines()
     assert lines[0].startswith("default.mysql8.0 is a default parameter group")
     assert lines[1:] == [
         "aws rds create-db-parameter-group --db-parameter-group-name orders-db-tls "

@@ -34,7 +34,8 @@ def test_unencrypted_channel_mysql_statement():
     assert [c["source_host"] for c in found.evidence["channels"]] == ["10.0.0.5"]
     assert found.remediation.splitlines()[0] == (
         "STOP REPLICA; CHANGE REPLICATION SOURCE TO SOURCE_SSL=1, "
-        "SOURCE_SSL_VERIFY_SERVER_CERT=1, SOURCE_TLS_VERSION='TLSv1.2,TLSv1.3'; START REPLICA;"
+        "SOURCE_SSL_VERIFY_SERVER_CERT=1, SOURCE_SSL_CA='<path to the source CA certificate>', "
+        "SOURCE_TLS_VERSION='TLSv1.2,TLSv1.3'; START REPLICA;"
     )
     assert "CALL mysql.rds_set_external_source(" in found.remediation
 
@@ -46,7 +47,8 @@ def test_unencrypted_channel_mariadb_statement():
     found = outcome_of(checked(mariadb, evidence), "replication.unencrypted")
     assert found.remediation.splitlines()[0] == (
         "STOP SLAVE 'orders'; CHANGE MASTER 'orders' TO MASTER_SSL=1, "
-        "MASTER_SSL_VERIFY_SERVER_CERT=1; START SLAVE 'orders';"
+        "MASTER_SSL_VERIFY_SERVER_CERT=1, MASTER_SSL_CA='<path to the source CA certificate>'; "
+        "START SLAVE 'orders';"
     )
 
 

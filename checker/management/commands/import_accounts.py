@@ -41,3 +41,5 @@ class Command(BaseCommand):
             for outcome in ("created", "updated", "unchanged"):
                 if result[outcome]:
                     self.stdout.write(f"{kind}s {outcome}: {', '.join(result[outcome])}")
+        if accounts["teams created"]:
+            self.stdout.write(f"teams created: {', '.join(accounts['teams created'])}")

@@ -1,0 +1,101 @@
+"""Client readiness on the pages: the instance page names the clients and gives both
+verdicts, the overview counts ready / not ready / unknown, and each count links to its list.
+The world is built at the fixed NOW and served at NOW."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+
+from checker.client_evidence import record_clients
+from checker.evidence import ACCEPTED, ClientConnection, ClientsReadout, Verdict
+from inventory.models import DBInstance
+from posture.services import evaluate_all
+from tests.dashboard.conftest import body
+from tests.posture.builders import NOW, clean_evidence
+from tests.posture.rows import observe
+
+pytestmark = pytest.mark.django_db
+
+
+def _clients_seen(instance, *connections, at):
+    """A check of `instance` at `at` that logged in and named these connections."""
+    evidence = clean_evidence()
+    evidence.session.variables.update(require_secure_transport="OFF")
+    evidence.probe.protocols["TLSv1.0"] = Verdict(ACCEPTED, suite="ECDHE-RSA-AES256-SHA")
+    evidence.session.clients = ClientsReadout(
+        state="ok",
+        performance_schema="ON",
+        connections=list(connections),
+        counters={"Connections": 100, "Ssl_accepts": 90, "Uptime": 1000},
+    )
+    observation = observe(instance, evidence, at)
+    record_clients(instance.pk, evidence, at, observation)
+
+
+@pytest.fixture
+def readiness_world(world):
+    legacy = DBInstance.objects.get(identifier="legacy-db")
+    app = ClientConnection("app", "10.0.3.7", "TCP/IP", None, None, 41)
+    batch = ClientConnection("batch", "10.0.4.2", "SSL/TLS", "TLSv1", "ECDHE-RSA-AES256-SHA", 42)
+    _clients_seen(legacy, app, batch, at=NOW - timedelta(hours=5))
+    _clients_seen(legacy, app, at=NOW - timedelta(hours=2))
+    evaluate_all()
+    return legacy
+
+
+def test_the_instance_page_names_the_clients_and_gives_both_verdicts(
+    readiness_world, viewer_client
+):
+    page = body(viewer_client.get(reverse("dashboard:instance", args=[readiness_world.pk])))
+    assert (
+        '<dd id="enforce-tls-verdict" class="readiness-not-ready">would break: '
+        "app@10.0.3.7 (last seen 2 h ago)</dd>"
+    ) in page
+    assert (
+        '<dd id="drop-legacy-tls-verdict" class="readiness-not-ready">would break: '
+        "batch@10.0.4.2 (last seen 5 h ago)</dd>"
+    ) in page
+    assert "<code>app@10.0.3.7</code>" in page and "<code>batch@10.0.4.2</code>" in page
+    assert "no TLS</strong>" in page and "<td>TLSv1</td>" in page
+    assert 'id="finding-clients.plaintext_observed"' in page
+    assert 'id="finding-clients.legacy_tls_observed"' in page
+
+
+def test_the_overview_counts_ready_not_ready_and_unknown_with_links(readiness_world, viewer_client):
+    page = viewer_client.get(reverse("dashboard:home"))
+    rows = page.context["readiness"]
+    enforce = {state: count for state, count, _ in rows[0][1]}
+    current = DBInstance.objects.filter(gone_at__isnull=True).count()
+    assert enforce["not-ready"] == 1 and sum(enforce.values()) == current
+    assert enforce["done"] >= 1  # orders-db enforces TLS already
+    assert enforce["unknown"] == current - 1 - enforce["done"] - enforce["ready"]
+    href = next(h for state, _, h in rows[0][1] if state == "not-ready")
+    assert href == "/instances/?enforce_tls=not-ready"
+    listed = viewer_client.get(href).context["listing"]
+    assert [row.data["identifier"] for row in listed.rows] == ["legacy-db"]
+
+
+def test_report_rows_carry_the_verdicts(readiness_world, staff_client):
+    rows = json.loads(body(staff_client.get(reverse("dashboard:instances-export", args=["json"]))))
+    row = next(r for r in rows["instances"] if r["identifier"] == "legacy-db")
+    assert row["enforce_tls_readiness"] == "not-ready"
+    assert row["enforce_tls_verdict"] == "would break: app@10.0.3.7 (last seen 2 h ago)"
+    assert row["drop_legacy_tls_readiness"] == "not-ready"
+    csv = body(staff_client.get(reverse("dashboard:instances-export", args=["csv"])))
+    header = csv.splitlines()[0]
+    assert "enforce_tls_readiness" in header and "drop_legacy_tls_verdict" in header
+
+
+def test_the_instance_list_shows_and_sorts_by_readiness(readiness_world, viewer_client):
+    response = viewer_client.get(reverse("dashboard:instances") + "?sort=enforce_tls_readiness")
+    rows = response.context["listing"].rows
+    assert rows[0].data["identifier"] == "legacy-db"  # who would break comes first
+    page = body(response)
+    assert (
+        '<span class="readiness-not-ready" title="would break: app@10.0.3.7 (last seen 2 h '
+        'ago)">would break</span>'
+    ) in page
