@@ -29,8 +29,14 @@ _SQL = re.compile(
 # Builders whose fix is a parameter value (merged into one group change), with the values.
 _PARAMETER_FIXES = {
     fix.enforce_transport: lambda e, _ev: e.provider.enforcement_values(e),
+    # The same change; the catalogue's text adds the readiness verdict, which the plan's
+    # impact gives as "clients that would fail" (posture/rules_clients.py).
+    fix.enforce_transport_when_ready: lambda e, _ev: e.provider.enforcement_values(e),
     fix.require_ssl_per_account: lambda e, _ev: e.provider.enforcement_values(e),
     fix.restrict_tls_versions: lambda e, _ev: (
+        None if e.provider.managed_tls_note(e.facts) else fix.tls_version_values(e)
+    ),
+    fix.restrict_tls_versions_when_ready: lambda e, _ev: (
         None if e.provider.managed_tls_note(e.facts) else fix.tls_version_values(e)
     ),
     fix.strong_ciphers: lambda e, _ev: (
@@ -43,6 +49,9 @@ _PARAMETER_FIXES = {
 GROUP_WIDE_FINDINGS = tuple(
     entry_id for entry_id, entry in ENTRIES.items() if entry.remediation in _PARAMETER_FIXES
 )
+# Client-side fixes (issue 16's clients.* findings): their first line says which clients to
+# move; the server change after it is the enforcing finding's, made once in the plan.
+_CLIENT_FIXES = (fix.clients_to_tls, fix.clients_to_modern_tls)
 # Builders that change the certificate, most encompassing first: a CA rotation also issues a
 # new server certificate, so one change covers the others.
 _CERTIFICATE_FIXES = (
@@ -148,7 +157,7 @@ def build_fix_plan(effective: EffectiveFacts, findings: Iterable[OpenFinding]) -
     builders = {f.finding_id: ENTRIES[f.finding_id].remediation for f in findings}
 
     parameters: dict[str, str] = {}
-    by_parameters, certificate, reboot_wanted, others = [], {}, False, []
+    by_parameters, certificate, reboot_wanted, others, clients_first = [], {}, False, [], []
     # Drift first: the values other findings ask for are the target and win.
     for finding in sorted(findings, key=lambda f: builders[f.finding_id] is not fix.settle_drift):
         builder = builders[finding.finding_id]
@@ -160,7 +169,9 @@ def build_fix_plan(effective: EffectiveFacts, findings: Iterable[OpenFinding]) -
             by_parameters.append(finding.finding_id)
             continue
         kind = next((k for b, k in _CERTIFICATE_FIXES if b is builder), None)
-        if kind:
+        if builder in _CLIENT_FIXES:
+            clients_first.append(finding.remediation.splitlines()[0])
+        elif kind:
             certificate.setdefault(kind, []).append(finding)
         elif builder is fix.reboot:
             reboot_wanted = True
@@ -177,6 +188,8 @@ def build_fix_plan(effective: EffectiveFacts, findings: Iterable[OpenFinding]) -
     ca_to_trust = provider.ca_clients_must_trust(effective, rotation=rotation) if rotation else ""
     if ca_to_trust:
         script.comment(f"Before you start: clients that verify the server must trust {ca_to_trust}")
+    for line in clients_first:
+        script.comment(f"Before you start: {line}")
     step = 0
     if parameters:
         step += 1

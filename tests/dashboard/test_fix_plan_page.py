@@ -41,7 +41,11 @@ def test_the_fix_plan_comes_first_with_its_impact(viewer_client, world):
     for other in ("expiring-db", "orders-db", "rotation-db"):
         assert f"<code>{other}</code>" in impact
     assert "eu-db" not in impact  # another region, another group
-    assert 'class="unknown">unknown: no client evidence yet</dd>' in impact
+    # No check has read legacy-db's clients: unknown, with why (never "none").
+    assert (
+        'class="unknown">unknown: no check logged in and read the client connections within '
+        "30 days (TLSPOSTURE_CLIENT_WINDOW_DAYS)</dd>"
+    ) in impact
 
 
 def test_the_grade_says_what_caps_it(viewer_client, world):
