@@ -141,8 +141,17 @@ def test_report_rows_carry_the_verdicts(readiness_world, staff_client):
     assert row["enforce_tls_verdict"] == "would break: app@10.0.3.7 (last seen 2 h ago)"
     assert row["drop_legacy_tls_readiness"] == "not-ready"
     csv = body(staff_client.get(reverse("dashboard:instances-export", args=["csv"])))
-    header = csv.splitlines()[0]
-    assert "enforce_tls_readiness" in header and "drop_legacy_tls_verdict" in header
+    header = csv.splitlines()[0].split(",")
+    # Issue 16's verdicts and issue 21's lowest accepted version and the export's own record.
+    for column in (
+        "enforce_tls_readiness",
+        "drop_legacy_tls_verdict",
+        "lowest_tls_accepted",
+        "lowest_tls_accepted_source",
+        "generated_at",
+    ):
+        assert column in header, column
+    assert row["lowest_tls_accepted"] == "TLSv1.0"  # legacy-db's check accepted TLS 1.0
 
 
 def test_the_instance_list_shows_and_sorts_by_readiness(readiness_world, viewer_client):
