@@ -18,9 +18,10 @@ BUDGET = {
     "instances": 8,
     "instances filtered and sorted": 8,
     "instances page 3": 8,
-    # + the fix plan: the endpoint's facts (3) and who shares its group (1);
-    # + clients seen in the window and the latest client readout (2)
-    "instance": 14,
+    # + the fix plan: the endpoint's facts (5 since issue 16: its client readouts and
+    # sightings are facts too) and who shares its group (1);
+    # + clients seen in the window and the latest client readout for the page's table (2)
+    "instance": 16,
     "check status": 3,
     "certificates": 16,  # + the unknown-CA count, the overview's own query
     "findings": 7,
