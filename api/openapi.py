@@ -67,6 +67,8 @@ ENDPOINT_PROPERTIES = {
     "ssl_forced": _nullable({"type": "boolean", "description": "ApsaraDB ForceEncryption."}),
     "tls_versions_configured": _nullable(STRINGS),
     "tls_versions_accepted": _nullable(STRINGS),
+    "lowest_tls_accepted": _nullable({**STRING, "description": "Lowest version accepted."}),
+    "lowest_tls_accepted_source": _nullable(STRING),
     "server_cert_not_after": _nullable(TIME),
     "server_cert_source": _nullable(STRING),
     "ca_identifier": _nullable(STRING),

@@ -163,7 +163,9 @@ def run_backend(args) -> int:
         "instances, table region (HTMX)": instances + "?grade=F&sort=-grade",
         "instance": reverse("dashboard:instance", args=[instance.pk]),
         "certificates": reverse("dashboard:certificates"),
-        "findings": reverse("dashboard:findings"),
+        "findings (worklist)": reverse("dashboard:findings"),
+        "findings by type": reverse("dashboard:findings") + "?view=types",
+        "evidence (printable, first 2,000 rows)": reverse("dashboard:evidence"),
         "finding (one id)": reverse("dashboard:finding", args=["transport.not_enforced"]),
         "runs": reverse("dashboard:runs"),
     }

@@ -19,11 +19,38 @@ import json
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import IO, Any
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 # XML 1.0 forbids these; openpyxl refuses a cell holding one rather than writing it.
 _XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+DATETIME_KEYS = frozenset(
+    {
+        "server_cert_not_after",
+        "ca_valid_till",
+        "last_checked",
+        "evaluated_at",
+        "first_seen",
+        "last_seen",
+    }
+)
+BOOLEAN_KEYS = frozenset({"transport_enforced", "ssl_enabled", "ssl_forced", "evaluation_behind"})
+
+
+def kind_of(key: str) -> str:
+    """How a typed spreadsheet stores the report column `key`."""
+    if key in DATETIME_KEYS:
+        return "datetime"
+    return "bool" if key in BOOLEAN_KEYS else "text"
+
+
+def readable(key: str) -> str:
+    """`server_cert_not_after` → "Server cert not after"."""
+    words = key.replace("_", " ")
+    return words[:1].upper() + words[1:]
 
 
 @dataclass(frozen=True)
@@ -34,6 +61,8 @@ class Column:
     key: str
     header: str
     value: Callable[[Any], Any]
+    # How a typed spreadsheet stores it: "text", "datetime", "bool" or "number".
+    kind: str = "text"
 
 
 def neutralise(text: str) -> str:
@@ -77,9 +106,15 @@ def csv_lines(columns: tuple[Column, ...], rows: Iterable[Any]) -> Iterator[str]
 
 
 def write_xlsx(
-    target: str | IO[bytes], columns: tuple[Column, ...], rows: Iterable[Any], *, title: str
+    target: str | IO[bytes],
+    columns: tuple[Column, ...],
+    rows: Iterable[Any],
+    *,
+    title: str,
+    about: Iterable[tuple[str, Any]] = (),
 ) -> int:
-    """Write one sheet (keys as the header row) in write-only mode; returns the row count."""
+    """Write one sheet (keys as the header row) in write-only mode, and `about` (when, by
+    whom, which filters) on a second; returns the row count."""
     from openpyxl import Workbook
 
     workbook = Workbook(write_only=True)
@@ -89,6 +124,75 @@ def write_xlsx(
     for row in rows:
         sheet.append([_XML_ILLEGAL.sub("\ufffd", cell) for cell in export_cells(columns, row)])
         count += 1
+    _about_sheet(workbook, about)
+    workbook.save(target)
+    return count
+
+
+def _about_sheet(workbook, about: Iterable[tuple[str, Any]]) -> None:
+    facts = list(about)
+    if facts:
+        info = workbook.create_sheet(title="About this export")
+        for name, value in facts:
+            info.append([name, _typed(info, value, "datetime" if name.endswith(" at") else "text")])
+
+
+def _as_utc_naive(value: Any) -> datetime | None:
+    """A spreadsheet date: naive, in UTC (spreadsheets have no time zones)."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    if not isinstance(value, datetime):
+        return None
+    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+
+
+def _typed(sheet, value: Any, kind: str):
+    from openpyxl.cell import WriteOnlyCell
+
+    if value is None:
+        return None
+    if kind == "datetime":
+        moment = _as_utc_naive(value)
+        if moment is not None:
+            cell = WriteOnlyCell(sheet, value=moment)
+            cell.number_format = "yyyy-mm-dd hh:mm"
+            return cell
+    if kind == "bool" and isinstance(value, bool):
+        return value
+    if kind == "number" and isinstance(value, int | float) and not isinstance(value, bool):
+        return value
+    if isinstance(value, dict):  # evidence: readable, one member a line
+        value = json.dumps(value, ensure_ascii=False, sort_keys=True, indent=1)
+    return _XML_ILLEGAL.sub("\ufffd", neutralise(cell_text(value)))
+
+
+def write_typed_xlsx(
+    target: str | IO[bytes],
+    columns: tuple[Column, ...],
+    rows: Iterable[Any],
+    *,
+    title: str,
+    about: Iterable[tuple[str, Any]] = (),
+) -> int:
+    """Write one sheet for people: readable headers, real dates (UTC), booleans and numbers,
+    the header row frozen and an autofilter over the table; `about` (what this export is,
+    when, by whom, with which filters) on a second sheet. Returns the row count."""
+    from openpyxl import Workbook
+    from openpyxl.utils import get_column_letter
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=title[:31])
+    sheet.freeze_panes = "A2"
+    sheet.append([column.header for column in columns])
+    count = 0
+    for row in rows:
+        sheet.append([_typed(sheet, column.value(row), column.kind) for column in columns])
+        count += 1
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{count + 1}"
+    _about_sheet(workbook, about)
     workbook.save(target)
     return count
 

@@ -5,7 +5,7 @@ exports, so it re-registers them here with the actions added (it is installed af
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 
-from dashboard.exports import findings_export, instances_export
+from dashboard.exports import export_about, findings_export, instances_export
 from inventory.admin import DBInstanceAdmin
 from inventory.models import DBInstance
 from posture.admin import FindingAdmin
@@ -21,7 +21,10 @@ def _staff(request):
 def _instance_action(fmt: str):
     def action(modeladmin, request, queryset):
         _staff(request)
-        return instances_export(queryset.order_by(), fmt)
+        about = export_about(
+            request, None, "endpoints", chosen=f"{queryset.count()} selected in the admin"
+        )
+        return instances_export(queryset.order_by(), fmt, about)
 
     action.__name__ = f"export_instances_{fmt}"
     return admin.action(description=f"Export selected endpoints ({fmt.upper()})")(action)
@@ -30,7 +33,10 @@ def _instance_action(fmt: str):
 def _finding_action(fmt: str):
     def action(modeladmin, request, queryset):
         _staff(request)
-        return findings_export(in_report_order(queryset), fmt)
+        about = export_about(
+            request, None, "findings", chosen=f"{queryset.count()} selected in the admin"
+        )
+        return findings_export(in_report_order(queryset), fmt, about)
 
     action.__name__ = f"export_findings_{fmt}"
     return admin.action(description=f"Export selected findings ({fmt.upper()})")(action)

@@ -12,6 +12,7 @@ from django.utils.safestring import SafeString, mark_safe
 from dashboard import display
 from dashboard.tables import Row, TableColumn
 from inventory.sources.clouds import CLOUDS
+from posture.grades import severity_rank
 
 UNKNOWN = mark_safe('<span class="muted">unknown</span>')
 
@@ -84,13 +85,18 @@ def _tls(value, row: Row):
 
 
 def _findings(value, row: Row):
+    """ "3 open (1 critical)": how many, and how many of the worst severity among them."""
     if not value:
         return "none"
+    severities = [f.get("severity") for f in row.data.get("findings") or []]
+    worst = min(severities, key=severity_rank, default=None)
+    of_worst = format_html(" ({} {})", severities.count(worst), worst) if worst else ""
     return format_html(
-        '<a href="{}#findings" title="{}">{} open</a>',
+        '<a href="{}#findings" title="{}">{} open{}</a>',
         reverse("dashboard:instance", args=[row.pk]),
         ", ".join(value),
         len(value),
+        of_worst,
     )
 
 
@@ -101,7 +107,24 @@ def _checked(value, row: Row):
     return format_html("{}<br>{}", status, display.when(value, short=True))
 
 
+def _finding(value, row: Row):
+    return format_html(
+        '<a href="{}#finding-{}"><code>{}</code></a>',
+        reverse("dashboard:instance", args=[row.pk]),
+        value,
+        value,
+    )
+
+
+def _reach(value, row: Row):
+    if not value or value <= 1:
+        return "this endpoint"
+    return format_html("{} endpoints", value)
+
+
 RENDERERS: dict[str, Callable[[object, Row], object]] = {
+    "finding": _finding,
+    "reach": _reach,
     "instance": _instance,
     "provider": _provider,
     "engine": lambda value, row: f"{value} {row.data.get('engine_version') or ''}".strip(),

@@ -12,6 +12,7 @@ from datetime import timedelta
 
 import django_filters as filters
 from django import forms
+from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet, TextField
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
@@ -31,6 +32,9 @@ ANY = "any"
 UNKNOWN = "unknown"
 EXPIRY_WINDOWS = (7, 30, 90)
 FAILED_CHECKS = tuple(s for s in Observation.Status.values if s != Observation.Status.OK)
+# Checks that could not do their job (no answer, timeout, the checker's own login failed). A
+# TLS verification failure is not one of them: it is the endpoint's posture, shown as findings.
+COULD_NOT_RUN = (Observation.Status.UNREACHABLE, Observation.Status.AUTH_FAILED)
 
 GRADE_CHOICES = [(grade, grade_label(grade)) for grade in EVERY_GRADE]
 ENFORCEMENT = [("enforced", "enforced"), ("not-enforced", "not enforced"), (UNKNOWN, UNKNOWN)]
@@ -44,10 +48,15 @@ READINESS = [
 ]
 EXPIRY = [
     ("expired", "already expired"),
-    *((str(days), f"within {days} days") for days in EXPIRY_WINDOWS),
+    *((str(days), f"≤ {days} days") for days in EXPIRY_WINDOWS),
     (UNKNOWN, UNKNOWN),
 ]
-CHECKS = [("ok", "ok"), ("failed", "failed"), ("never", "never checked")]
+CHECKS = [
+    ("ok", "ok"),
+    ("failed", "failed"),
+    ("could-not-run", "could not run"),
+    ("never", "never checked"),
+]
 STATES = [("gone", "gone"), ("all", "current and gone")]
 FINDINGS = [(finding_id, finding_id) for finding_id in FINDING_IDS]
 SEVERITY = [(severity, severity) for severity in SEVERITIES]
@@ -109,6 +118,9 @@ class InstanceFilterSet(filters.FilterSet):
     finding = choice("Open finding", FINDINGS, method="by_open_finding")
     severity = choice("Open finding of severity", SEVERITY, method="by_open_finding")
     tag = text("Tag", method="by_tag", max_length=300, help_text="key=value")
+    environment = text(
+        "Environment", method="by_environment", max_length=255, help_text="prod, staging …"
+    )
     check = choice("Last check", CHECKS, method="by_check")
     pending = choice("Pending rotation", [("yes", "pending")], method="by_pending")
     # Without a value only current endpoints show (filter_queryset).
@@ -137,6 +149,21 @@ class InstanceFilterSet(filters.FilterSet):
     @property
     def is_filtered(self) -> bool:
         return bool(self.values)
+
+    # Shown at once; the rest sit behind "more filters" (opened when one of them is in force).
+    PRIMARY = ("q", "account", "grade", "severity", "cert_expires")
+
+    @property
+    def primary_fields(self):
+        return [self.form[name] for name in self.PRIMARY if name in self.form.fields]
+
+    @property
+    def more_fields(self):
+        return [self.form[name] for name in self.form.fields if name not in self.PRIMARY]
+
+    @property
+    def more_in_force(self) -> int:
+        return sum(1 for name in self.values if name not in self.PRIMARY)
 
     def active(self) -> list[tuple[str, str]]:
         """(label, shown value) of each filter in force, for the "filtered by" line."""
@@ -198,6 +225,11 @@ class InstanceFilterSet(filters.FilterSet):
         text = Cast(KeyTextTransform(key, "tags"), output_field=TextField())
         return instances.alias(tag_value=text).filter(tag_value=value)
 
+    def by_environment(self, instances, name, value):
+        # The value of the tag TLSPOSTURE["ENVIRONMENT_TAG"] names (docs/design.md).
+        tag = settings.TLSPOSTURE.get("ENVIRONMENT_TAG", "")
+        return self.by_tag(instances, name, f"{tag}={value}") if tag else instances.none()
+
     def by_check(self, instances, name, value):
         if value == "never":
             return instances.filter(
@@ -205,6 +237,8 @@ class InstanceFilterSet(filters.FilterSet):
             )
         if value == "failed":
             return instances.filter(check_state__status__in=FAILED_CHECKS)
+        if value == "could-not-run":
+            return instances.filter(check_state__status__in=COULD_NOT_RUN)
         return instances.filter(check_state__status=value)
 
     def by_pending(self, instances, name, value):

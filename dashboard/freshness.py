@@ -2,9 +2,10 @@
 
 A grade is only as good as the sync and the check behind it. For every account and region
 this reads the last successful sync (SyncRegion ok), the latest failed one with its error,
-the last check of any endpoint there and how many endpoints failed their last check or were
-never checked; and per account the latest sync run when it failed as a whole (credentials,
-no regions). Data older than TLSPOSTURE["STALE_AFTER_HOURS"] is stale.
+the last check of any endpoint there and how many endpoints' last check could not run
+(unreachable, timeout, the checker's login; a failed TLS verification is posture, not a
+failed check) or were never checked; and per account the latest sync run when it failed as
+a whole (credentials, no regions). Data older than TLSPOSTURE["STALE_AFTER_HOURS"] is stale.
 
 Six queries, whatever the number of endpoints, accounts or runs.
 """
@@ -18,7 +19,7 @@ from django.conf import settings
 from django.db.models import Count, Max, OuterRef, Q, Subquery
 
 from checker.models import CheckRun
-from dashboard.filtersets import FAILED_CHECKS
+from dashboard.filtersets import COULD_NOT_RUN
 from inventory.models import ACTIVE, SyncRegion, SyncRun
 from posture.models import evaluation_behind
 from posture.visibility import Visible
@@ -34,6 +35,8 @@ class RegionFreshness:
     sync_error: str = ""
     sync_warnings: list = field(default_factory=list)
     last_checked: datetime | None = None
+    # Checks that could not run (unreachable, timeout, checker login): never a TLS
+    # verification failure, which is posture (filtersets.COULD_NOT_RUN).
     failed_checks: int = 0
     never_checked: int = 0
     # Endpoints whose stored grade is older than their newest evidence (a lost evaluation).
@@ -113,7 +116,7 @@ def read_freshness(visible: Visible, now: datetime) -> Freshness:
         .annotate(
             n=Count("pk"),
             last_checked=Max("check_state__last_checked"),
-            failed=Count("pk", filter=Q(check_state__status__in=FAILED_CHECKS)),
+            failed=Count("pk", filter=Q(check_state__status__in=COULD_NOT_RUN)),
             never=Count(
                 "pk",
                 filter=Q(check_state__isnull=True) | Q(check_state__last_checked__isnull=True),

@@ -26,8 +26,16 @@ from checker.evidence import (
     Verdict,
 )
 from checker.models import ClientReadout, ClientSighting, Observation, TargetState
+from dashboard.fix_plans import (
+    GradeCap,
+    endpoint_fix_plan,
+    grade_caps,
+    observed_line,
+    plain_facts,
+)
 from inventory.models import DBInstance, PendingAction, TLSParameter
 from posture.catalogue import ENTRIES
+from posture.fix_plan import FixPlan
 from posture.grades import severity_rank
 from posture.models import Finding, GradeChange, InstancePosture, is_behind
 
@@ -41,10 +49,26 @@ HISTORY_LIMIT = 50
 RESOLVED_LIMIT = 20
 
 
+# Protocol versions an endpoint should accept; every other version, and every weak cipher
+# class, should be refused.
+WANTED_VERSIONS = ("TLSv1.2", "TLSv1.3")
+
+
 @dataclass(frozen=True)
 class ProbeLine:
     name: str
     verdict: Verdict
+    wanted: bool = False  # accepting it is good, refusing it bad
+
+    @property
+    def tone(self) -> str:
+        """good, bad or unknown: what the verdict means, not what the server did."""
+        state = self.verdict.state
+        if state not in ("accepted", "rejected"):
+            return "unknown"
+        if self.name == "TLSv1.2" and state == "rejected":
+            return "unknown"  # fine where TLS 1.3 is accepted; TLS 1.3's own line tells
+        return "good" if (state == "accepted") == self.wanted else "bad"
 
 
 @dataclass(frozen=True)
@@ -57,7 +81,9 @@ class ChainLink:
 class FindingView:
     finding: Finding
     title: str
-    evidence_text: str
+    evidence_text: str  # the raw JSON, behind a disclosure
+    facts: list[str] = field(default_factory=list)  # two or three plain facts
+    observed: str = ""  # its source and time
 
 
 @dataclass
@@ -94,6 +120,8 @@ class InstanceDetail:
     live: LiveEvidence | None
     # The stored evaluation is older than the newest evidence (models.evaluation_behind).
     evaluation_behind: bool = False
+    plan: FixPlan | None = None
+    caps: list[GradeCap] = field(default_factory=list)  # what holds the grade where it is
     # Clients seen within the window, and what the latest check could read of them.
     clients: list[ClientSighting] = field(default_factory=list)
     client_readout: ClientReadout | None = None
@@ -120,12 +148,13 @@ def load_instance_detail(instances: QuerySet[DBInstance], pk: int) -> InstanceDe
         Finding.objects.filter(instance=instance, resolved_at__isnull=True),
         key=lambda f: (severity_rank(f.severity), f.finding_id),
     )
+    posture = _related(instance, "posture")
     resolved = Finding.objects.filter(instance=instance, resolved_at__isnull=False).defer(
         "evidence", "remediation"
     )
     return InstanceDetail(
         instance=instance,
-        posture=_related(instance, "posture"),
+        posture=posture,
         state=state,
         parameters=list(instance.tls_parameters.all()),
         pending=list(instance.pending_actions.all()),
@@ -134,13 +163,17 @@ def load_instance_detail(instances: QuerySet[DBInstance], pk: int) -> InstanceDe
                 f,
                 ENTRIES[f.finding_id].title if f.finding_id in ENTRIES else f.finding_id,
                 json.dumps(f.evidence, indent=2, ensure_ascii=False, sort_keys=True),
+                plain_facts(f.evidence),
+                observed_line(f.evidence),
             )
             for f in open_rows
         ],
         resolved=list(resolved.order_by("-resolved_at")[:RESOLVED_LIMIT]),
         history=list(instance.grade_history.all()[:HISTORY_LIMIT]),
         live=read_live(state.latest) if state and state.latest else None,
-        evaluation_behind=is_behind(instance, _related(instance, "posture"), state),
+        evaluation_behind=is_behind(instance, posture, state),
+        plan=endpoint_fix_plan(instance, open_rows, instances),
+        caps=grade_caps(posture.grade, open_rows) if posture else [],
         clients=list(
             ClientSighting.objects.filter(
                 instance=instance, last_seen__gte=timezone.now() - client_window()
@@ -160,7 +193,10 @@ def read_live(observation: Observation) -> LiveEvidence:
     return LiveEvidence(
         observation,
         evidence,
-        protocols=[ProbeLine(v, probe.protocols.get(v) or Verdict()) for v in PROTOCOL_VERSIONS],
+        protocols=[
+            ProbeLine(v, probe.protocols.get(v) or Verdict(), wanted=v in WANTED_VERSIONS)
+            for v in PROTOCOL_VERSIONS
+        ],
         cipher_classes=[
             ProbeLine(CIPHER_CLASS_WORDS.get(c, c), probe.cipher_classes.get(c) or Verdict())
             for c in CIPHER_CLASSES

@@ -42,7 +42,23 @@ class Listing:
 
     @property
     def columns(self):
-        return self.table.columns
+        """The columns shown: the ones chosen (`?cols=`), else all but the hidden ones."""
+        return self.table.visible(self.params.getlist("cols"))
+
+    @property
+    def column_choices(self) -> list[tuple[str, bool, str]]:
+        """(header, shown, the link that shows or hides it) of every column but the first:
+        the column chooser, as links, so it works without a script."""
+        shown = [c.key for c in self.columns]
+        choices = []
+        for column in self.table.columns[1:]:
+            keys = [k for k in shown if k != column.key]
+            if column.key not in shown:
+                keys.append(column.key)
+            query = self.params.copy()
+            query.setlist("cols", keys)
+            choices.append((column.header, column.key in shown, query_with(query)))
+        return choices
 
     @property
     def per_page_param(self) -> str:
@@ -58,7 +74,7 @@ class Listing:
     @property
     def headers(self) -> list[Header]:
         headers = []
-        for column in self.table.columns:
+        for column in self.columns:
             href = None
             if column.sortable:
                 sort = self.ordering.param_for(column.key)

@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from django.db.models import Count, Q, QuerySet, Value
+from django.db.models import Count, Max, Min, Q, QuerySet, Value
 from django.db.models.functions import Coalesce, Least, TruncMonth
 
 from dashboard.filtersets import EXPIRY_WINDOWS
@@ -126,6 +126,24 @@ def cas_in_use(visible: Visible) -> QuerySet[CACertificate]:
         )
         .select_related("account")
         .order_by("valid_till", "identifier", "region")
+    )
+
+
+def cas_by_identifier(visible: Visible) -> list[dict]:
+    """One row per CA identifier, however many of the visible accounts and regions list it:
+    the earliest and latest validity seen (dates differ by region), where it is listed, how
+    many current endpoints use it, and whether it is a default for new launches anywhere.
+    One query."""
+    return list(
+        visible.cas.values("identifier")
+        .annotate(
+            valid_from=Min("valid_till"),
+            valid_to=Max("valid_till"),
+            listings=Count("pk", distinct=True),
+            endpoints=Count("instances", filter=Q(instances__gone_at__isnull=True), distinct=True),
+            defaults=Count("pk", filter=Q(default_for_new_launches=True), distinct=True),
+        )
+        .order_by("valid_from", "identifier")
     )
 
 

@@ -73,6 +73,16 @@ class Table:
     name: str
     columns: tuple[TableColumn, ...]
     default_order: tuple[str, ...]
+    # Columns the column chooser leaves out until asked for (`?cols=`); the first column
+    # (the endpoint) is always shown.
+    hidden_by_default: tuple[str, ...] = ()
+
+    def visible(self, chosen: list[str] | None) -> tuple[TableColumn, ...]:
+        first = self.columns[0].key
+        if chosen:
+            wanted = {*chosen, first}
+            return tuple(c for c in self.columns if c.key in wanted)
+        return tuple(c for c in self.columns if c.key not in self.hidden_by_default)
 
     def ordering(self, sort: str | None) -> Ordering:
         """The ordering a `sort` parameter asks for (`grade`, `-grade`); anything else, or a
@@ -116,7 +126,10 @@ INSTANCE_TABLE = Table(
         report_column("region", sort=("region",)),
         report_column("engine", cell="engine", sort=("engine", "engine_version")),
         report_column("endpoint", header="Address", cell="code", sort=("endpoint_host",)),
-        report_column("grade", cell="grade", sort=(_rank("posture__grade", GRADE_ORDER),)),
+        # Worst first: the first click on "Grade" answers "which are the worst".
+        report_column(
+            "grade", cell="grade", sort=(_rank("posture__grade", tuple(reversed(GRADE_ORDER))),)
+        ),
         report_column(
             "transport_enforced",
             header="Transport",
@@ -150,6 +163,8 @@ INSTANCE_TABLE = Table(
         ),
     ),
     default_order=REPORT_ORDER,
+    # The address is long and rarely read in a list: the endpoint page shows it.
+    hidden_by_default=("endpoint",),
 )
 
 CERTIFICATE_TABLE = Table(
@@ -209,5 +224,36 @@ FINDING_TABLE = Table(
         "instance__region",
         "instance__identifier",
         "instance_id",
+    ),
+)
+
+
+def _worklist_column(key: str, header: str, **kwargs) -> TableColumn:
+    return TableColumn(key, header, lambda row, key=key: row[key], **kwargs)
+
+
+# The fleet worklist (/findings/): endpoint × finding in the order to fix them
+# (dashboard/worklist.py sets the order; the columns do not re-sort it).
+WORKLIST_TABLE = Table(
+    name="worklist",
+    columns=(
+        _worklist_column("identifier", "Endpoint", cell="instance"),
+        _worklist_column("id", "Finding", cell="finding"),
+        _worklist_column("severity", "Severity", cell="severity"),
+        _worklist_column("grade", "Grade", cell="grade"),
+        _worklist_column("expires", "Expires first", cell="expiry"),
+        _worklist_column("one_change_fixes", "One change fixes", cell="reach"),
+        _worklist_column("environment", "Environment"),
+        _worklist_column("account", "Account"),
+        _worklist_column("region", "Region"),
+    ),
+    default_order=(
+        "severity_rank",
+        "grade_rank",
+        "expires_first",
+        "-one_change_fixes",
+        "instance__identifier",
+        "instance_id",
+        "finding_id",
     ),
 )

@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from dashboard.views import certificates, check, findings, instances, overview, runs
+from dashboard.views import certificates, check, evidence, findings, instances, overview, runs
 
 
 class ExportFormat:
@@ -14,6 +14,13 @@ class ExportFormat:
 
 
 register_converter(ExportFormat, "export")
+
+
+class EvidenceFormat(ExportFormat):
+    regex = "csv|xlsx"
+
+
+register_converter(EvidenceFormat, "evidence")
 
 app_name = "dashboard"
 
@@ -29,4 +36,6 @@ urlpatterns = [
     path("findings/export.<export:fmt>", instances.finding_export, name="findings-export"),
     path("findings/<str:finding_id>/", findings.finding_detail, name="finding"),
     path("runs/", runs.runs, name="runs"),
+    path("evidence/", evidence.evidence_page, name="evidence"),
+    path("evidence/export.<evidence:fmt>", evidence.evidence_file, name="evidence-export"),
 ]

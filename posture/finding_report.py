@@ -13,7 +13,7 @@ from datetime import datetime
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from common.tabular import Column, csv_lines, json_document
+from common.tabular import Column, csv_lines, json_document, kind_of, readable
 from common.timeutil import iso_z
 from inventory.models import DBInstance
 from posture.catalogue import ENTRIES
@@ -83,7 +83,8 @@ def iter_finding_rows(findings: QuerySet[Finding], chunk_size: int = CHUNK_SIZE)
 
 
 FINDING_COLUMNS: tuple[Column, ...] = tuple(
-    Column(key, key.replace("_", " "), lambda row, key=key: row[key]) for key in FINDING_ROW_KEYS
+    Column(key, readable(key), lambda row, key=key: row[key], kind_of(key))
+    for key in FINDING_ROW_KEYS
 )
 
 
@@ -91,6 +92,8 @@ def findings_csv_lines(findings: QuerySet[Finding]) -> Iterator[str]:
     return csv_lines(FINDING_COLUMNS, iter_finding_rows(findings))
 
 
-def findings_json(findings: QuerySet[Finding], *, now: datetime | None = None) -> Iterator[str]:
-    head = {"generated_at": iso_z(now or timezone.now())}
+def findings_json(
+    findings: QuerySet[Finding], *, now: datetime | None = None, head: dict | None = None
+) -> Iterator[str]:
+    head = {"generated_at": iso_z(now or timezone.now()), **(head or {})}
     return json_document(head, "findings", iter_finding_rows(findings))

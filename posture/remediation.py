@@ -92,12 +92,26 @@ def enable_tls(effective: EffectiveFacts, _evidence: dict) -> str:
 # ---- protocols and ciphers --------------------------------------------------------------
 
 
+def tls_version_values(effective: EffectiveFacts) -> dict[str, str]:
+    """The parameter values that restrict protocol versions (also read by the fix plan)."""
+    return {"tls_version": _target_tls_versions(effective)}
+
+
+def cipher_values(effective: EffectiveFacts) -> dict[str, str]:
+    """The parameter values that leave only strong suites (also read by the fix plan)."""
+    suites = STRONG_TLS12_SUITES
+    if effective.uses_mariadb and effective.supports_tls13 is not False:
+        # MariaDB's ssl_cipher also names the TLS 1.3 suites (docs/reference/mysql-tls.md).
+        suites = ":".join([suites, *engines.DEFAULT_TLS13_SUITES])
+    return {"ssl_cipher": suites}
+
+
 def restrict_tls_versions(effective: EffectiveFacts, _evidence: dict) -> str:
     provider, facts = effective.provider, effective.facts
     note = provider.managed_tls_note(facts)
     if note:
         return note
-    return provider.change_parameters(facts, {"tls_version": _target_tls_versions(effective)})
+    return provider.change_parameters(facts, tls_version_values(effective))
 
 
 def restrict_tls_versions_when_ready(effective: EffectiveFacts, evidence: dict) -> str:
@@ -128,11 +142,7 @@ def strong_ciphers(effective: EffectiveFacts, _evidence: dict) -> str:
     note = provider.managed_tls_note(facts)
     if note:
         return note
-    suites = STRONG_TLS12_SUITES
-    if effective.uses_mariadb and effective.supports_tls13 is not False:
-        # MariaDB's ssl_cipher also names the TLS 1.3 suites (docs/reference/mysql-tls.md).
-        suites = ":".join([suites, *engines.DEFAULT_TLS13_SUITES])
-    return provider.change_parameters(facts, {"ssl_cipher": suites})
+    return provider.change_parameters(facts, cipher_values(effective))
 
 
 # ---- certificates and CAs -----------------------------------------------------------------
@@ -251,9 +261,14 @@ def _safer(name: str, difference: dict) -> str:
     return api_raw
 
 
+def drift_values(evidence: dict) -> dict[str, str]:
+    """config.drift's evidence → the safer value of each parameter that differs."""
+    return {d["name"]: _safer(d["name"], d) for d in evidence.get("differences", [])}
+
+
 def settle_drift(effective: EffectiveFacts, evidence: dict) -> str:
     differences = evidence.get("differences", [])
-    wanted = {d["name"]: _safer(d["name"], d) for d in differences}
+    wanted = drift_values(evidence)
     shown = "; ".join(
         f"{d['name']}: API {d['api_raw']!r}, live {d['live_raw']!r}" for d in differences
     )

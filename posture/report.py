@@ -17,7 +17,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
-from common.tabular import Column, csv_lines, json_document
+from common.tabular import Column, csv_lines, json_document, kind_of, readable
 from common.timeutil import iso_z
 from inventory.models import DBInstance
 from posture.grades import NO_EVIDENCE, grade_rank, severity_rank
@@ -42,6 +42,10 @@ ROW_KEYS = (
     "ssl_forced",
     "tls_versions_configured",
     "tls_versions_accepted",
+    # The lowest version a handshake was accepted with, and where that was learned (the
+    # auditor's "TLS 1.2 or higher" in one cell).
+    "lowest_tls_accepted",
+    "lowest_tls_accepted_source",
     "server_cert_not_after",
     "server_cert_source",
     "ca_identifier",
@@ -155,6 +159,10 @@ def report_row(instance: DBInstance, *, detail: bool = True) -> dict:
         "ssl_forced": instance.ssl_forced,
         "tls_versions_configured": posture.tls_versions_configured if posture else None,
         "tls_versions_accepted": posture.tls_versions_accepted if posture else None,
+        "lowest_tls_accepted": (posture.lowest_tls_accepted or None) if posture else None,
+        "lowest_tls_accepted_source": "live-wire"
+        if posture and posture.lowest_tls_accepted
+        else None,
         "server_cert_not_after": iso_z(posture.server_cert_not_after) if posture else None,
         "server_cert_source": (posture.server_cert_source or None) if posture else None,
         "ca_identifier": instance.ca_identifier or None,
@@ -187,10 +195,12 @@ def report_row(instance: DBInstance, *, detail: bool = True) -> dict:
     }
 
 
-def report_json(instances: QuerySet[DBInstance], *, now: datetime | None = None) -> Iterator[str]:
+def report_json(
+    instances: QuerySet[DBInstance], *, now: datetime | None = None, head: dict | None = None
+) -> Iterator[str]:
     """The report as one JSON document, `{"generated_at": …, "instances": [row, …]}`,
     streamed one endpoint at a time."""
-    head = {"generated_at": iso_z(now or timezone.now())}
+    head = {"generated_at": iso_z(now or timezone.now()), **(head or {})}
     return json_document(head, "instances", iter_report_rows(instances))
 
 
@@ -204,7 +214,12 @@ def _finding_ids(row: dict) -> list[str]:
 
 # The flat table of the report: its scalar columns, lists space-separated, then finding ids.
 REPORT_COLUMNS: tuple[Column, ...] = tuple(
-    Column(key, key.replace("_", " "), _finding_ids if key == "finding_ids" else _key(key))
+    Column(
+        key,
+        readable(key),
+        _finding_ids if key == "finding_ids" else _key(key),
+        kind_of(key),
+    )
     for key in CSV_COLUMNS
 )
 

@@ -19,6 +19,14 @@ from posture.outcomes import Outcome, Raised, Unknown, observed
 ROTATION_ACTIONS = ("ca-certificate-rotation", "ca-change", "ssl-certificate-renewal")
 _MIN_KEY_BITS = {"RSA": 2048, "DSA": 2048, "EC": 256}
 _WEAK_HASHES = {"sha1", "md5"}
+# OpenSSL's verify messages that mean the issuer is not in the bundle or the chain is cut
+# short ("self-signed certificate in certificate chain": a root the bundle lacks).
+_ISSUER_MISSING = (
+    "unable to get local issuer",
+    "unable to get issuer",
+    "unable to verify the first certificate",
+    "in certificate chain",
+)
 
 
 def _days_left(until: datetime, now: datetime) -> float:
@@ -44,6 +52,40 @@ def _expired(fact: Fact, now: datetime, **extra) -> Outcome:
     return None
 
 
+# ---- root causes of a failed chain --------------------------------------------------------
+# A chain that fails verification because its certificate is expired, self-signed or weak is
+# that certificate's finding, not cert.untrusted: the fix is a new certificate, not another
+# trust bundle (docs/design.md "Finding catalogue", root causes).
+
+
+def _chain_fails(effective: EffectiveFacts) -> str | None:
+    """The verifier's reason when the chain failed against the trust bundle, else None."""
+    if not effective.wire_seen or effective.probe.trust.ok is not False:
+        return None
+    return effective.probe.trust.reason or "the chain does not verify"
+
+
+def _with_chain_verdict(outcome: Outcome, effective: EffectiveFacts) -> Outcome:
+    """A raised certificate finding that explains a failed chain says so in its evidence."""
+    reason = _chain_fails(effective)
+    if isinstance(outcome, Raised) and reason:
+        evidence = {**outcome.evidence, "chain_verification": f"fails because of this: {reason}"}
+        return Raised(evidence, severity=outcome.severity)
+    return outcome
+
+
+def chain_failure_causes(effective: EffectiveFacts) -> list[str]:
+    """The certificate findings raised here that make a chain fail verification by
+    themselves (expired, self-signed or server-generated, weak key or signature)."""
+    causes = {
+        "cert.expired": _expired(effective.server_cert_not_after, effective.now),
+        "cert.self_signed": _self_signed(effective),
+        "cert.weak_key": _weak_key(effective),
+        "cert.weak_signature": _weak_signature(effective),
+    }
+    return [finding_id for finding_id, outcome in causes.items() if isinstance(outcome, Raised)]
+
+
 def _expiring(fact: Fact, effective: EffectiveFacts, **extra) -> Outcome:
     if not fact.known:
         return Unknown(fact.reason)
@@ -57,7 +99,7 @@ def _expiring(fact: Fact, effective: EffectiveFacts, **extra) -> Outcome:
 
 
 def cert_expired(effective: EffectiveFacts) -> Outcome:
-    return _expired(effective.server_cert_not_after, effective.now)
+    return _with_chain_verdict(_expired(effective.server_cert_not_after, effective.now), effective)
 
 
 def cert_expiring(effective: EffectiveFacts) -> Outcome:
@@ -91,10 +133,23 @@ def cert_hostname_mismatch(effective: EffectiveFacts) -> Outcome:
 
 
 def cert_untrusted(effective: EffectiveFacts) -> Outcome:
-    return _verification(effective, "trust")
+    """Raised only when the issuer is not in the trust bundle or the chain is incomplete: a
+    chain that fails because of an expired, self-signed or weak certificate is that
+    certificate's finding (chain_failure_causes)."""
+    outcome = _verification(effective, "trust")
+    if not isinstance(outcome, Raised):
+        return outcome
+    reason = (effective.probe.trust.reason or "").lower()
+    if any(words in reason for words in _ISSUER_MISSING):
+        return outcome  # OpenSSL stops at the first error: the issuer came first
+    return None if chain_failure_causes(effective) else outcome
 
 
 def cert_self_signed(effective: EffectiveFacts) -> Outcome:
+    return _with_chain_verdict(_self_signed(effective), effective)
+
+
+def _self_signed(effective: EffectiveFacts) -> Outcome:
     leaf = effective.leaf
     if leaf is None:
         return Unknown(effective.no_live_reason or "the check saw no certificate")
@@ -131,6 +186,10 @@ def _describe(cert: CertificateInfo, position: int) -> dict:
 
 
 def cert_weak_key(effective: EffectiveFacts) -> Outcome:
+    return _with_chain_verdict(_weak_key(effective), effective)
+
+
+def _weak_key(effective: EffectiveFacts) -> Outcome:
     chain = effective.probe.chain if effective.wire_seen else []
     if not chain:
         return Unknown(effective.no_live_reason or "the check saw no certificate")
@@ -144,6 +203,10 @@ def cert_weak_key(effective: EffectiveFacts) -> Outcome:
 
 
 def cert_weak_signature(effective: EffectiveFacts) -> Outcome:
+    return _with_chain_verdict(_weak_signature(effective), effective)
+
+
+def _weak_signature(effective: EffectiveFacts) -> Outcome:
     chain = effective.probe.chain if effective.wire_seen else []
     if not chain:
         return Unknown(effective.no_live_reason or "the check saw no certificate")

@@ -234,3 +234,69 @@ def drop_legacy_tls_readiness(effective: EffectiveFacts) -> Readiness:
     return Readiness(
         READY, f"safe to drop TLS 1.0/1.1: no client on TLS 1.0/1.1 in {span(named, effective.now)}"
     )
+
+
+# ---- who a fix plan would cut off ----------------------------------------------------------
+
+# Fixes that refuse plaintext connections, and fixes that refuse TLS 1.0/1.1 (or SSLv3).
+ENFORCING_FIXES = frozenset(
+    {
+        "transport.not_enforced",
+        "transport.plaintext_login_accepted",
+        "accounts.without_require_ssl",
+        "proxy.tls_not_required",
+    }
+)
+LEGACY_DROPPING_FIXES = frozenset({"protocol.legacy_tls", "protocol.sslv3"})
+
+
+@dataclass(frozen=True)
+class WouldFail:
+    clients: list[str] | None  # None: unknown, never "none would fail"
+    text: str
+
+
+def clients_that_would_fail(effective: EffectiveFacts, fixes) -> WouldFail:
+    """The clients seen within the window that the fixes (finding ids) would cut off: the
+    readiness verdicts' evidence, read for the changes the plan actually makes."""
+    fixes = set(fixes)
+    enforces, drops = bool(fixes & ENFORCING_FIXES), bool(fixes & LEGACY_DROPPING_FIXES)
+    if not (enforces or drops):
+        return WouldFail([], "none: the plan neither enforces TLS nor refuses TLS 1.0/1.1")
+    if effective.facts.kind == "proxy":
+        return WouldFail(None, "unknown: a proxy's clients are not read")
+    window = client_window(effective)
+    now = effective.now
+    names: list[str] = []
+    unknown: list[str] = []
+    if enforces:
+        names += [
+            f"{s.name} without TLS (last seen {ago(s.last_seen, now)})" for s in window.plaintext
+        ]
+        counted = window.counted_without_tls
+        if counted:
+            names.append(
+                f"{_plural(counted, 'connection')} without TLS counted in "
+                f"{_plural(len(window.counted_checks), 'check')}, not named (performance_schema)"
+            )
+        elif not window.plaintext and not window.usable_checks:
+            unknown.append(window.why_unknown())
+    if drops:
+        names += [
+            f"{s.name} on {s.tls_version} (last seen {ago(s.last_seen, now)})"
+            for s in window.legacy
+        ]
+        if not window.legacy and not window.named_checks:
+            unknown.append(window.why_unknown(named_only=True))
+    if names:
+        shown = names[:_LISTED] + (
+            [f"and {len(names) - _LISTED} more"] if len(names) > _LISTED else []
+        )
+        text = ", ".join(shown)
+        if unknown:  # some would fail; whether more would is not known
+            text += "; and unknown: " + "; ".join(unknown)
+        return WouldFail(names, text)
+    if unknown:
+        return WouldFail(None, "unknown: " + "; ".join(unknown))
+    checks = window.named_checks if drops else window.usable_checks
+    return WouldFail([], f"none seen in {span(checks, now)}")

@@ -292,6 +292,9 @@ TLSPOSTURE = {
     # Credential variables beyond TLSPOSTURE_CRED_*: names or globs (common/credential_names.py).
     "CRED_ALLOW": env_list("TLSPOSTURE_CRED_ALLOW"),
     "STALE_AFTER_HOURS": env_int("TLSPOSTURE_STALE_AFTER_HOURS", 26),
+    # The cloud tag whose value is an endpoint's environment (prod, staging …): the
+    # worklist, the filters and the exports show and filter by it. Empty: none.
+    "ENVIRONMENT_TAG": env_str("TLSPOSTURE_ENVIRONMENT_TAG", "env"),
     # How long client connections seen by checks count as evidence (checker/client_evidence.py):
     # long enough that a batch job connecting once a night is caught by a nightly check.
     "CLIENT_WINDOW_DAYS": env_int("TLSPOSTURE_CLIENT_WINDOW_DAYS", 30),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django import template
 
-from dashboard import cells, display
+from dashboard import cells, display, saved_views
 
 register = template.Library()
 
@@ -18,6 +18,7 @@ register.filter("pretty_json", display.pretty_json)
 register.filter("breakable", display.breakable)
 register.simple_tag(display.when, name="when")
 register.simple_tag(display.expiry, name="expiry")
+register.simple_tag(saved_views.saved_views, name="saved_views")
 
 
 @register.filter

@@ -32,7 +32,9 @@ def certificates(request):
                 for m in months
             ],
         ),
-        "cas": list(queries.cas_in_use(visible)),
+        "cas": queries.cas_by_identifier(visible),
+        # The same count as the overview's "CA expires: unknown" (one definition).
+        "ca_unknown": queries.expiry_counts(visible, now)["ca"]["unknown"],
         "rotations": list(rotations[:ROTATIONS_SHOWN]),
         "rotation_count": rotations.count(),
     }

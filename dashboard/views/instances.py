@@ -3,7 +3,7 @@
 from django.shortcuts import render
 
 from dashboard import check_now
-from dashboard.exports import findings_export, instances_export, staff_only
+from dashboard.exports import export_about, findings_export, instances_export, staff_only
 from dashboard.filtersets import FindingFilterSet, instance_filters
 from dashboard.instance_detail import load_instance_detail
 from dashboard.links import query_with
@@ -29,13 +29,14 @@ def instance_export(request, fmt):
     ordering = INSTANCE_TABLE.ordering(request.GET.get("sort"))
     if ordering.key:  # the order on screen; else the report's own order
         instances = instances.order_by(*ordering.order_by)
-    return instances_export(instances, fmt)
+    return instances_export(instances, fmt, export_about(request, filters, "instances"))
 
 
 @staff_only
 def finding_export(request, fmt):
     filters = FindingFilterSet(request.GET, instances=instance_filters(request))
-    return findings_export(filters.qs, fmt)
+    about = export_about(request, filters.instances, "findings")
+    return findings_export(filters.qs, fmt, about)
 
 
 def instance_detail(request, pk):

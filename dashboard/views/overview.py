@@ -7,7 +7,9 @@ from dashboard import charts, queries
 from dashboard.display import grade_css, grade_label
 from dashboard.freshness import read_freshness
 from dashboard.links import instances_url
+from dashboard.worklist import fix_first
 from inventory.models import ACTIVE
+from posture.finding_report import open_findings
 from posture.visibility import request_visible
 
 
@@ -59,6 +61,7 @@ def home(request):
         "rotations": list(rotations[:10]),
         "rotation_count": rotations.count(),
         "freshness": read_freshness(visible, now),
+        "fix_first": fix_first(open_findings(visible.instances.filter(ACTIVE))),
     }
     return render(request, "dashboard/home.html", context)
 
@@ -85,11 +88,12 @@ def _readiness_rows(counts):
     ]
 
 
+# The windows are cumulative (a certificate 5 days from expiry counts in all three): say so.
 EXPIRY_ROWS = (
     ("expired", "already expired"),
-    ("7", "within 7 days"),
-    ("30", "within 30 days"),
-    ("90", "within 90 days"),
+    ("7", "≤ 7 days"),
+    ("30", "≤ 30 days (incl. ≤ 7)"),
+    ("90", "≤ 90 days (incl. ≤ 30)"),
     ("unknown", "unknown"),
 )
 

@@ -69,6 +69,7 @@ class Aliyun(Provider):
         "parameters": "rds:DescribeParameters",
         "ssl": "rds:DescribeDBInstanceSSL",
     }
+    cli_prefixes = ("aliyun ",)
 
     # ---- parameters --------------------------------------------------------------------
 
@@ -91,6 +92,21 @@ class Aliyun(Provider):
             ]
         )
 
+    def restart_reasons(
+        self, effective: EffectiveFacts, *, parameters: list[str], certificate: bool
+    ) -> list[str]:
+        reasons = super().restart_reasons(effective, parameters=parameters, certificate=certificate)
+        if reasons:
+            reasons[-1] += " (ModifyParameter --Forcerestart true restarts the instance)"
+        if certificate:
+            reasons.append("a new cloud certificate restarts MySQL 5.6/5.7 (8.0 does not)")
+        return reasons
+
+    def ca_clients_must_trust(self, effective: EffectiveFacts, *, rotation: str) -> str:
+        return "the instance's new CA certificate: " + console(
+            effective.facts, "Data Security", "SSL", "Download CA Certificate"
+        )
+
     # ---- transport ---------------------------------------------------------------------
 
     def enforce_tls(self, effective: EffectiveFacts) -> str:
@@ -101,8 +117,11 @@ class Aliyun(Provider):
                 modify_ssl(facts, "--ForceEncryption", "1"),
                 console(facts, "Data Security", "SSL", "Force encryption: on"),
                 "Forced SSL needs minor version 20241130 or later; on older versions set "
-                f"{parameter} instead:",
-                self.change_parameters(facts, {parameter: "ON"}),
+                f"{parameter} instead (an alternative: commented out, not a second step):",
+                *(
+                    f"# {line}"
+                    for line in self.change_parameters(facts, {parameter: "ON"}).splitlines()
+                ),
             ]
         )
 

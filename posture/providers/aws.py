@@ -116,6 +116,7 @@ class Aws(Provider):
         **dict.fromkeys(engines.enforcement_parameters(), _CLUSTER_PERMISSION),
     }
     retired_cas = frozenset({"rds-ca-2019", "rds-ca-2015", "rds-ca-2010"})
+    cli_prefixes = ("aws ",)
 
     # ---- parameters --------------------------------------------------------------------
 
@@ -254,6 +255,47 @@ class Aws(Provider):
             lines.extend(_aurora_reboots(facts))
         return "\n".join(lines)
 
+    def group_changed(self, facts: InstanceFacts) -> str:
+        if facts.kind == "proxy":
+            return ""
+        if engines.is_aurora(facts.engine):
+            _cluster, group, default = _aurora_target(facts)
+        else:
+            group = facts.parameter_group or "<parameter-group>"
+            default = _default_group(group, facts.parameter_group_is_default)
+        return "" if default or group.startswith("<") else group
+
+    def restart_reasons(
+        self, effective: EffectiveFacts, *, parameters: list[str], certificate: bool
+    ) -> list[str]:
+        reasons = super().restart_reasons(effective, parameters=parameters, certificate=certificate)
+        facts = effective.facts
+        if parameters and facts.kind != "proxy" and not self.group_changed(facts):
+            reasons.append(
+                "a default parameter group cannot be modified: the new custom group is "
+                "attached, and takes effect at the reboot"
+            )
+        if certificate and facts.kind != "proxy":
+            reasons.append(
+                "modify-db-instance --ca-certificate-identifier restarts the instance, unless "
+                "its engine version supports certificate rotation without restart"
+            )
+        return reasons
+
+    def ca_clients_must_trust(self, effective: EffectiveFacts, *, rotation: str) -> str:
+        facts = effective.facts
+        if facts.kind == "proxy":
+            return ""
+        if rotation == "pending" and facts.pending_ca_identifier:
+            target = facts.pending_ca_identifier
+        elif rotation == "renew" and self._current_ca_is_sound(effective):
+            target = facts.ca_identifier
+        else:
+            target = RECOMMENDED_CA
+        if target == facts.ca_identifier and rotation == "renew":
+            return ""  # the same CA: clients that trust it now still do
+        return f"{target} (in {CLOUD.trust_bundle_url})"
+
     def managed_tls_note(self, facts: InstanceFacts) -> str | None:
         if facts.kind != "proxy":
             return None
@@ -300,9 +342,18 @@ class Aws(Provider):
                     "(ALTER USER '<user>'@'<host>' REQUIRE SSL;).",
                 ]
             )
+        return self.change_parameters(facts, self.enforcement_values(effective))
+
+    def enforcement_values(self, effective: EffectiveFacts) -> dict[str, str] | None:
+        facts = effective.facts
+        if (
+            facts.kind == "proxy"
+            or engines.has_enforcement(facts.engine, facts.engine_version) is False
+        ):
+            return None
         # Cluster parameter groups spell booleans ON/OFF, instance groups 1/0.
         value = "ON" if engines.is_aurora(facts.engine) else "1"
-        return self.change_parameters(facts, {parameter: value})
+        return {effective.enforcement_parameter: value}
 
     def enable_tls(self, effective: EffectiveFacts) -> str:
         facts = effective.facts

@@ -36,6 +36,9 @@ class Provider(ABC):
     cluster_permissions: Mapping[str, str] = {}
     # CA identifiers the provider has retired (ca.deprecated), lower case.
     retired_cas: frozenset[str] = frozenset()
+    # How the provider's command-line tool starts: what a fix plan runs as a command, not
+    # as a `#` comment (posture/fix_plan.py).
+    cli_prefixes: tuple[str, ...] = ()
 
     # ---- parameters --------------------------------------------------------------------
 
@@ -51,6 +54,27 @@ class Provider(ABC):
             return parameter.apply_type.lower() == "dynamic"
         return name in engines.dynamic_parameters()
 
+    def group_changed(self, facts: InstanceFacts) -> str:
+        """The existing parameter group a parameter change modifies, which other endpoints
+        may share; "" where the change makes a new group or is made per instance."""
+        return ""
+
+    def restart_reasons(
+        self, effective: EffectiveFacts, *, parameters: list[str], certificate: bool
+    ) -> list[str]:
+        """Why a fix plan restarts the endpoint: the `parameters` it changes (the static
+        ones apply only at a restart), and whether it changes the server certificate or CA."""
+        static = [name for name in parameters if not self.is_dynamic(effective.facts, name)]
+        if static:
+            return [f"{', '.join(static)}: static, applied only when the server restarts"]
+        return []
+
+    def ca_clients_must_trust(self, effective: EffectiveFacts, *, rotation: str) -> str:
+        """The CA that clients verifying the server must trust before the certificate
+        changes; "" when they already do. `rotation`: "ca" (move to a sound CA), "pending"
+        (apply the pending rotation) or "renew" (a new server certificate)."""
+        return ""
+
     def managed_tls_note(self, facts: InstanceFacts) -> str | None:
         """Where the provider, not a parameter, decides protocol versions and suites (a
         managed proxy): what to do instead. None where parameters decide."""
@@ -65,6 +89,11 @@ class Provider(ABC):
     @abstractmethod
     def enable_tls(self, effective: EffectiveFacts) -> str:
         """Make the endpoint offer TLS at all."""
+
+    def enforcement_values(self, effective: EffectiveFacts) -> dict[str, str] | None:
+        """The parameter values that enforce TLS, where a parameter change alone does it
+        (so a fix plan merges it with the other parameter changes); None otherwise."""
+        return None
 
     def transport_enforced(self, effective: EffectiveFacts, variable: Fact) -> Fact:
         """Whether transport is enforced, given the running enforcement parameter

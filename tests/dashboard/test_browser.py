@@ -83,6 +83,7 @@ def test_filter_sort_page_and_open_an_endpoint_with_htmx(site, chromium, screens
         screenshot(page, "2-filtered-sorted")
 
         # The filter form keeps the sort chosen in the table when another filter changes.
+        page.click(".more-filters summary")  # provider is one of the "more filters"
         with page.expect_response(lambda r: "provider=aws" in r.url):
             page.select_option("#id_provider", "aws")
         expect(page.locator("#instance-table tbody tr")).to_have_count(2)
@@ -95,7 +96,13 @@ def test_filter_sort_page_and_open_an_endpoint_with_htmx(site, chromium, screens
         page.click("#instance-table a:has-text('legacy-db')")
         page.wait_for_selector("h1:has-text('legacy-db')")
         assert "C — weak" in page.locator("h1").inner_text()
-        assert page.locator("#finding-transport\\.not_enforced pre.remediation").is_visible()
+        assert page.locator("#fix-plan-script").is_visible()  # the answer, before internals
+        assert "orders-tls" in page.locator("#fix-plan-impact").inner_text()
+        # The finding's own remediation and raw evidence sit behind a disclosure.
+        raw = page.locator("#finding-transport\\.not_enforced pre.remediation")
+        assert not raw.is_visible()
+        page.click("#finding-transport\\.not_enforced details.raw summary")
+        assert raw.is_visible()
         screenshot(page, "3-endpoint")
         assert violations == []  # everything above ran under the Content-Security-Policy
     finally:
@@ -109,6 +116,7 @@ def test_filters_and_paging_work_without_javascript(site, chromium, screenshot):
     page = context.new_page()
     try:
         _log_in(page, site, "/instances/")
+        page.click(".more-filters summary")
         page.select_option("#id_enforcement", "not-enforced")
         page.click("#filters button[type=submit]")
         page.wait_for_url(re.compile(r"enforcement=not-enforced"))

@@ -50,7 +50,7 @@ def test_with_htmx_the_status_polls_until_the_new_result(admin_client, tls_fleet
     assert instance.posture.evaluated_at >= observation.checked_at  # posture followed
     assert instance.posture.grade in result
     page = admin_client.get(reverse("dashboard:instance", args=[instance.pk])).content.decode()
-    assert '<span class="verdict verdict-accepted">accepted' in page  # the new evidence
+    assert '<span class="verdict verdict-accepted tone-good">accepted' in page  # new evidence
     assert tls_fleet["enforced"].checker.password not in page + result
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import datetime
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -13,6 +14,8 @@ from django.http import FileResponse, StreamingHttpResponse
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from common.tabular import readable
+from dashboard.exports import STAMP_KEYS
 from inventory.models import DBInstance
 from posture.finding_report import FINDING_ROW_KEYS
 from posture.models import Finding
@@ -39,10 +42,16 @@ def _report(*args) -> str:
     return out.getvalue()
 
 
-def _sheet(response) -> list[list]:
+def _sheet(response, *, raw: bool = False) -> list[list]:
+    """The first sheet's rows; its readable headers turned back into the report's keys
+    unless `raw`."""
     assert isinstance(response, FileResponse)
     workbook = load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True)
-    return [list(row) for row in workbook.worksheets[0].iter_rows(values_only=True)]
+    header, *rows = [list(row) for row in workbook.worksheets[0].iter_rows(values_only=True)]
+    if not raw:
+        keys = {readable(key): key for key in (*CSV_COLUMNS, *FINDING_ROW_KEYS)}
+        header = [keys[title] for title in header]
+    return [header, *rows]
 
 
 def test_instance_csv_streams_the_filtered_rows_as_posture_report_does(staff_client, world):
@@ -50,16 +59,23 @@ def test_instance_csv_streams_the_filtered_rows_as_posture_report_does(staff_cli
     assert isinstance(response, StreamingHttpResponse)
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     pieces = iter(response.streaming_content)
-    assert next(pieces).decode() == ",".join(CSV_COLUMNS) + "\n"  # the header comes first
-    text = ",".join(CSV_COLUMNS) + "\n" + b"".join(pieces).decode()
+    header = ",".join([*CSV_COLUMNS, *STAMP_KEYS]) + "\n"
+    assert next(pieces).decode() == header  # the header comes first
+    text = header + b"".join(pieces).decode()
     rows = {row["identifier"]: row for row in csv.DictReader(io.StringIO(text))}
+    # The export's record on every row: when, by whom, with which filters.
+    assert {(r["generated_by"], r["filters"]) for r in rows.values()} == {
+        ("auditor", "Account: prod-aws")
+    }
     assert set(rows) == {"orders-db", "legacy-db", "expiring-db", "rotation-db", "eu-db"}
     assert rows["legacy-db"]["finding_ids"] == (
         "transport.not_enforced evidence.incomplete cert.expiring"
     )
     assert rows["legacy-db"]["transport_enforced"] == "false"
     assert rows["orders-db"]["tls_versions_accepted"] == "TLSv1.2 TLSv1.3"
-    assert text == _report("--format", "csv", "--account", "prod-aws")
+    # Without its record, the same table posture_report prints.
+    without = [line.rsplit(",", 3)[0] for line in text.splitlines()]
+    assert without == _report("--format", "csv", "--account", "prod-aws").splitlines()
 
 
 def test_instance_csv_honours_every_filter_of_the_page(staff_client, world):
@@ -72,8 +88,10 @@ def test_instance_json_export_is_posture_reports_json_for_the_same_filter(staff_
     assert isinstance(response, StreamingHttpResponse)
     assert response["Content-Type"] == "application/json"
     exported = body(response)
-    assert exported == _report("--format", "json", "--account", "prod-aws")
     report = json.loads(exported)
+    # The same document, plus the export's record of who asked and with which filters.
+    assert (report.pop("generated_by"), report.pop("filters")) == ("auditor", "Account: prod-aws")
+    assert report == json.loads(_report("--format", "json", "--account", "prod-aws"))
     assert report["generated_at"] == "2026-11-23T08:00:00Z"
     legacy = next(r for r in report["instances"] if r["identifier"] == "legacy-db")
     assert {f["id"] for f in legacy["findings"]} == {
@@ -85,7 +103,7 @@ def test_instance_json_export_is_posture_reports_json_for_the_same_filter(staff_
 
 
 def test_instance_xlsx_has_the_report_columns_and_the_filtered_rows(staff_client, world):
-    response = _export(staff_client, "instances", "xlsx", "?provider=aws&sort=-grade")
+    response = _export(staff_client, "instances", "xlsx", "?provider=aws&sort=grade")  # worst first
     assert response["Content-Type"].startswith(
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
@@ -94,13 +112,16 @@ def test_instance_xlsx_has_the_report_columns_and_the_filtered_rows(staff_client
     by_name = {row[header.index("identifier")]: row for row in rows}
     assert list(by_name) == ["rotation-db", "legacy-db", "expiring-db", "orders-db", "eu-db"]
     assert by_name["orders-db"][header.index("grade")] == "A+"
-    assert by_name["legacy-db"][header.index("transport_enforced")] == "false"
+    assert by_name["legacy-db"][header.index("transport_enforced")] is False  # a real boolean
+    assert isinstance(by_name["orders-db"][header.index("server_cert_not_after")], datetime)
+    titles = _sheet(_export(staff_client, "instances", "xlsx", "?provider=aws"), raw=True)[0]
+    assert titles[:3] == ["Provider", "Account", "Region"]  # readable, not snake_case
 
 
 def test_findings_export_one_row_per_finding_with_evidence_and_remediation(staff_client, world):
     text = body(_export(staff_client, "findings", "csv", "?account=prod-aws"))
     rows = list(csv.DictReader(io.StringIO(text)))
-    assert tuple(rows[0]) == FINDING_ROW_KEYS
+    assert tuple(rows[0]) == (*FINDING_ROW_KEYS, *STAMP_KEYS)
     open_ids = Finding.objects.filter(
         resolved_at__isnull=True, instance__account__name="prod-aws"
     ).values_list("instance__identifier", "finding_id")

@@ -68,8 +68,8 @@ def test_sorting_by_grade_both_ways_keeps_unknown_last(viewer_client, world):
     grades = lambda q: [  # noqa: E731
         r.data["grade"] for r in viewer_client.get(URL + q).context["listing"].rows
     ]
-    assert grades("?sort=grade") == ["A+", "C", "C", "C", "F", "?"]
-    assert grades("?sort=-grade") == ["F", "C", "C", "C", "A+", "?"]
+    assert grades("?sort=grade") == ["F", "C", "C", "C", "A+", "?"]  # worst first
+    assert grades("?sort=-grade") == ["A+", "C", "C", "C", "F", "?"]
 
 
 def test_sorting_by_certificate_expiry_puts_unknown_last(viewer_client, world):

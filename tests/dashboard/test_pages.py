@@ -119,8 +119,14 @@ def test_instance_page_shows_evidence_findings_parameters_and_history(viewer_cli
     assert "A+ — exemplary" in html
     assert "<code>require_secure_transport</code>" in html  # parameters table
     assert "parameter group" in html and "in-sync" in html
-    assert '<th scope="row">TLSv1.3</th><td><span class="verdict verdict-accepted">accepted' in html
-    assert '<th scope="row">SSLv3</th><td><span class="verdict verdict-rejected">rejected' in html
+    assert (
+        '<th scope="row">TLSv1.3</th><td><span class="verdict verdict-accepted tone-good">accepted'
+        in html
+    )
+    assert (
+        '<th scope="row">SSLv3</th><td><span class="verdict verdict-rejected tone-good">rejected'
+        in html
+    )
     assert "<code>TLS_AES_256_GCM_SHA384</code>" in html  # negotiated suite
     assert "Chain verifies against the bundle" in html
     assert "leaf: CN=orders-db.abc.us-east-1.rds.amazonaws.com" in html
@@ -165,14 +171,17 @@ def test_certificates_page_orders_by_expiry_with_timeline_and_cas(viewer_client,
     assert "<title>Nov 2026: 1 server certificates expire</title>" in timeline
     assert "<title>Dec 2026: 1 pending rotations fall due</title>" in timeline
     assert "<code>rds-ca-2019</code>" in html
-    assert '?ca=rds-ca-2019&amp;account=prod-aws&amp;region=us-east-1">1 endpoints</a>' in html
+    assert '?ca=rds-ca-2019">1 endpoint</a>' in html  # one row per CA identifier
+    overview = _html(viewer_client, reverse("dashboard:home"))
+    unknown = _link_text(overview, "/instances/?ca_expires=unknown")
+    assert re.search(rf'ca_expires=unknown">{unknown} endpoints?</a>', html)  # counts agree
 
 
-def test_findings_page_lists_the_catalogue_with_counts_that_link(viewer_client, world):
-    html = _html(viewer_client, reverse("dashboard:findings"))
+def test_findings_by_type_tab_lists_the_catalogue_with_counts_that_link(viewer_client, world):
+    html = _html(viewer_client, reverse("dashboard:findings") + "?view=types")
     assert _link_text(html, "/instances/?finding=transport.not_enforced") == "2"
     assert _link_text(html, "/instances/?finding=proxy.tls_not_required") == "0"
-    filtered = _html(viewer_client, reverse("dashboard:findings") + "?provider=aliyun")
+    filtered = _html(viewer_client, reverse("dashboard:findings") + "?view=types&provider=aliyun")
     assert (
         _link_text(filtered, "/instances/?provider=aliyun&amp;finding=transport.not_enforced")
         == "1"
@@ -196,3 +205,37 @@ def test_runs_page_shows_each_regions_outcome_and_errors(viewer_client, world):
     assert "AccessDenied: not authorized to rds:Describe" in html
     assert "InvalidAccessKeyId.NotFound" in html
     assert '<a href="/instances/?check=failed">1</a>' in html
+
+
+def test_banner_counts_checks_that_could_not_run_not_failed_tls_verification(
+    viewer_client, world, settings
+):
+    """A failed TLS verification is posture (a finding), not a check that could not run."""
+    from checker.models import TargetState
+
+    settings.TLSPOSTURE = {**settings.TLSPOSTURE, "STALE_AFTER_HOURS": 24 * 365}
+    DBInstance.objects.exclude(identifier__in=["orders-db", "expiring-db"]).delete()
+    from inventory.models import CloudAccount, SyncRegion, SyncRun
+
+    CloudAccount.objects.filter(name="cn-aliyun").delete()
+    run = SyncRun.objects.create(
+        account=world["prod"], started_at=NOW, finished_at=NOW, status="ok"
+    )
+    SyncRegion.objects.create(
+        run=run, region="us-east-1", status="ok", started_at=NOW, finished_at=NOW
+    )
+    orders = DBInstance.objects.get(identifier="orders-db")
+    expiring = DBInstance.objects.get(identifier="expiring-db")
+    TargetState.objects.filter(instance=orders).update(status="tls-failed")
+    TargetState.objects.update_or_create(
+        instance=expiring, defaults={"status": "ok", "last_checked": NOW}
+    )
+    html = _html(viewer_client, reverse("dashboard:home"))
+    assert 'class="banner stale"' not in html  # tls-failed alone raises no banner
+    TargetState.objects.filter(instance=orders).update(status="unreachable")
+    html = _html(viewer_client, reverse("dashboard:home"))
+    banner = re.search(r'<section class="banner stale" role="alert".*?</section>', html, re.S)
+    assert "1 endpoint could not be checked" in banner.group(0)
+    assert "check=could-not-run" in banner.group(0)
+    listed = _html(viewer_client, "/instances/?check=could-not-run")
+    assert "orders-db" in listed and "expiring-db" not in listed

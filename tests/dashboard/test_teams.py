@@ -88,6 +88,7 @@ def test_every_list_and_chart_shows_only_the_teams_accounts(member_client, world
         reverse("dashboard:instances") + "?state=all",
         reverse("dashboard:certificates"),
         reverse("dashboard:findings"),
+        reverse("dashboard:findings") + "?view=types",
         reverse("dashboard:finding", args=["transport.not_enforced"]),
         reverse("dashboard:runs"),
     ):
@@ -104,6 +105,46 @@ def test_every_list_and_chart_shows_only_the_teams_accounts(member_client, world
     assert 0 < ours.count() < Finding.objects.filter(resolved_at__isnull=True).count()
     for counter, n in (("accounts", 1), ("instances", 1), ("findings", ours.count())):
         assert f'id="count-{counter}">{n}<' in home, counter
+
+
+def test_fix_first_the_worklist_and_the_cas_are_the_teams_own(
+    member_client, client, world, django_user_model
+):
+    """Issue 21's fleet views start from the visible endpoints too: the overview's "fix
+    first", the worklist (and its HTMX table), and the CAs grouped by identifier."""
+    home = member_client.get(reverse("dashboard:home")).content.decode()
+    fix_first = home.split('id="fix-first"')[1].split("</section>")[0]
+    assert "rm-orders" in fix_first
+    _shows_no_prod(fix_first)
+    headers = {"HX-Request": "true", "HX-Target": "worklist-table"}
+    worklist = member_client.get(reverse("dashboard:findings"), headers=headers)
+    assert "rm-orders" in worklist.content.decode()
+    _shows_no_prod(worklist.content.decode())
+    # prod-aws lists both CAs; cn-aliyun lists none.
+    cas = member_client.get(reverse("dashboard:certificates")).content.decode()
+    for identifier in ("rds-ca-2019", "rds-ca-rsa2048-g1"):
+        assert identifier not in cas, identifier
+    # Control: a team granted prod-aws sees them (the rule, not an empty page).
+    owner = join_team(
+        django_user_model.objects.create_user("prod-viewer", password=PASSWORD),
+        "prod",
+        ("prod-aws",),
+    )
+    client.force_login(owner)
+    theirs = client.get(reverse("dashboard:certificates")).content.decode()
+    assert "rds-ca-2019" in theirs and "rds-ca-rsa2048-g1" in theirs
+    theirs_home = client.get(reverse("dashboard:home")).content.decode()
+    assert "legacy-db" in theirs_home.split('id="fix-first"')[1].split("</section>")[0]
+
+
+def test_audit_evidence_is_staff_only_like_every_export(member_client, world):
+    """/evidence/ and its files hand out evidence: staff only (staff see every account)."""
+    for url in (
+        reverse("dashboard:evidence"),
+        reverse("dashboard:evidence-export", args=["csv"]),
+        reverse("dashboard:evidence-export", args=["xlsx"]),
+    ):
+        assert member_client.get(url).status_code == 403, url
 
 
 def test_htmx_fragments_are_scoped_like_their_pages(member_client, world):
@@ -233,6 +274,7 @@ def _objects_of_another_team(world, django_user_model) -> dict:
 NOT_AN_ID = {
     "dashboard:instances-export": "a format; exports are staff only (test_access)",
     "dashboard:findings-export": "a format; exports are staff only (test_access)",
+    "dashboard:evidence-export": "a format; audit evidence is staff only (test above)",
     "dashboard:finding": "a catalogue id, the same for everyone; its list is scoped (above)",
     "notifications:unsubscribe": "a signed token naming its own subscription and address",
     "api:": "any other /api/v1/ path: a JSON 404 for everyone",

@@ -105,6 +105,18 @@ def test_each_grade_comes_from_the_findings_the_scenario_is_about(first_run):
             assert set(db.because) <= open_ids, (endpoint, sorted(open_ids))
 
 
+def test_cert_untrusted_only_where_the_issuer_is_not_in_the_bundle(first_run):
+    """Root causes, not echoes: an expired, weak or self-signed certificate is its own
+    finding; cert.untrusted is the server whose CA the bundle lacks."""
+    untrusted = set()
+    for db in DATABASES:
+        for endpoint in db.endpoints:
+            ids = {f["id"] for f in first_run.rows[(db.account.name, endpoint)]["findings"]}
+            if "cert.untrusted" in ids:
+                untrusted.add(db.server)
+    assert untrusted == {"untrusted"}
+
+
 def test_the_clients_show_who_would_break_and_who_is_ready(first_run):
     wordpress = first_run.rows[("demo-aws-prod", "wordpress-db")]
     assert wordpress["enforce_tls_readiness"] == "not-ready"

@@ -49,6 +49,8 @@ EXTRA_ROW_KEYS = {
     "ssl_forced",
     "evaluated_at",
     "evaluation_behind",
+    "lowest_tls_accepted",
+    "lowest_tls_accepted_source",
     "enforce_tls_readiness",
     "enforce_tls_verdict",
     "drop_legacy_tls_readiness",

@@ -253,3 +253,48 @@ def test_proxy_has_no_ca_rules():
         outcome_of(proxy, fid) is None
         for fid in ("ca.expired", "ca.expiring", "ca.deprecated", "ca.rotation_pending")
     )
+
+
+# ---- root causes: a chain that fails because of its own certificate ------------------------
+
+
+@pytest.mark.parametrize(
+    ("certificate", "verify_message", "cause"),
+    [
+        (leaf(not_after=iso(NOW - timedelta(days=3))), "certificate has expired", "cert.expired"),
+        (
+            leaf(self_signed=True, issuer=f"CN={leaf().common_name}"),
+            "self-signed certificate",
+            "cert.self_signed",
+        ),
+        (leaf(key_bits=1024), "EE certificate key too weak", "cert.weak_key"),
+    ],
+)
+def test_a_chain_failing_because_of_its_certificate_is_not_untrusted(
+    certificate, verify_message, cause
+):
+    evidence = clean_evidence()
+    evidence.probe.chain = [certificate]
+    evidence.probe.trust = Verification(False, verify_message)
+    facts = checked(aws_mysql(server_cert_not_after=None), evidence)
+    assert outcome_of(facts, "cert.untrusted") is None
+    found = outcome_of(facts, cause)
+    assert found.evidence["chain_verification"] == f"fails because of this: {verify_message}"
+    assert "--ca-certificate-identifier" in found.remediation  # a new certificate, not a bundle
+    assert "truststore" not in found.remediation
+
+
+def test_an_issuer_missing_from_the_bundle_stays_untrusted_even_when_expired():
+    evidence = clean_evidence()
+    evidence.probe.chain = [leaf(not_after=iso(NOW - timedelta(days=3)))]
+    evidence.probe.trust = Verification(False, "unable to get local issuer certificate")
+    facts = checked(aws_mysql(server_cert_not_after=None), evidence)
+    assert outcome_of(facts, "cert.untrusted").evidence["reason"] == (
+        "unable to get local issuer certificate"
+    )
+    assert outcome_of(facts, "cert.expired").cap == "F"
+
+
+def test_a_trusted_chain_adds_no_chain_verdict_to_an_expired_certificate():
+    expired = outcome_of(aws_mysql(server_cert_not_after=NOW - timedelta(days=1)), "cert.expired")
+    assert "chain_verification" not in expired.evidence

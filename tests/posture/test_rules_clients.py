@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from posture.effective import EffectiveFacts
 from posture.facts import ClientCheck
 from posture.outcomes import Unknown
 from posture.rules import evaluate
+from posture.rules_clients import clients_that_would_fail
 from tests.posture.builders import (
     NOW,
     aws_mysql,
@@ -165,4 +167,40 @@ def test_a_verdict_says_how_little_evidence_it_rests_on():
     hours = client_evidence(checks=[ClientCheck(NOW - timedelta(hours=5), "ok")] * 2)
     assert evaluate(_open_server(hours), NOW).summary.enforce_tls.verdict.endswith(
         "in 2 checks over 5 hours"
+    )
+
+
+# ---- who a fix plan would cut off (posture.rules_clients.clients_that_would_fail) ------------
+
+
+def _would_fail(facts, fixes):
+    return clients_that_would_fail(EffectiveFacts(facts, NOW), fixes)
+
+
+def test_the_plan_would_cut_off_the_plaintext_client_when_it_enforces_tls():
+    facts = _open_server(
+        client_evidence(seen("app", "10.0.3.7"), seen("batch", "10.0.4.2", "TLSv1"))
+    )
+    enforcing = _would_fail(facts, ["transport.not_enforced"])
+    assert enforcing.clients == ["app@10.0.3.7 without TLS (last seen 2 h ago)"]
+    both = _would_fail(facts, ["transport.not_enforced", "protocol.legacy_tls"])
+    assert both.clients == [
+        "app@10.0.3.7 without TLS (last seen 2 h ago)",
+        "batch@10.0.4.2 on TLSv1 (last seen 2 h ago)",
+    ]
+    assert both.text == ", ".join(both.clients)
+    # A plan that changes neither cuts nobody off, and says why.
+    assert _would_fail(facts, ["cert.expiring"]).clients == []
+
+
+def test_the_plan_says_none_seen_on_what_evidence_or_unknown_and_why():
+    ready = _open_server(client_evidence(seen("app", "10.0.3.8", "TLSv1.3")))
+    verdict = _would_fail(ready, ["transport.not_enforced", "protocol.legacy_tls"])
+    assert (verdict.clients, verdict.text) == ([], "none seen in 20 checks over 10 days")
+    blind = _open_server(client_evidence(checks=()))
+    verdict = _would_fail(blind, ["transport.not_enforced"])
+    assert verdict.clients is None
+    assert verdict.text == (
+        "unknown: no check logged in and read the client connections within 30 days "
+        "(TLSPOSTURE_CLIENT_WINDOW_DAYS)"
     )
