@@ -12,8 +12,12 @@ LOCAL_SERVER = "postgres://postgres@127.0.0.1:5432/postgres"
 
 
 def server_url(database_url: str) -> str:
-    """The server to use: DATABASE_URL's when it names PostgreSQL, else the local one."""
-    return database_url if database_url.startswith("postgres") else LOCAL_SERVER
+    """The server to use: DATABASE_URL's when it names PostgreSQL, else the local one. Its
+    maintenance database, `postgres`: the database DATABASE_URL names need not exist (the
+    test runner creates `test_<name>` beside it)."""
+    if not database_url.startswith("postgres"):
+        return LOCAL_SERVER
+    return _with_name(database_url, "postgres")
 
 
 def answers(url: str) -> bool:

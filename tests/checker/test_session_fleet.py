@@ -153,5 +153,5 @@ def test_the_deadline_cuts_a_login_that_hangs_in_tls():
             deadline=Deadline(0.5),
         )
         took = time.monotonic() - started
-    assert took < 1.5
+    assert took < slow.read_timeout / 3  # the deadline, not the 30 s read timeout, ended it
     assert (session.outcome, session.reason) == ("error", "deadline reached during the login")

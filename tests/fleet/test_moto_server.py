@@ -39,7 +39,7 @@ def server_url():
         yield url
     finally:
         process.terminate()
-        assert process.wait(timeout=10) == 0
+        assert process.wait(timeout=60) == 0
 
 
 @pytest.fixture
