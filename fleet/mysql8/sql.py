@@ -311,51 +311,17 @@ class Answerer:
         return table in grants or f"{schema}.*" in grants or "*.*" in grants
 
 
-# SHOW REPLICA STATUS columns (8.0.22+; SHOW SLAVE STATUS spells Source/Replica as
-# Master/Slave), as the 8.0 manual's "SHOW REPLICA STATUS Statement" lists them.
-_REPLICA_STATUS_COLUMNS = (
-    "Replica_IO_State", "Source_Host", "Source_User", "Source_Port", "Connect_Retry",
-    "Source_Log_File", "Read_Source_Log_Pos", "Relay_Log_File", "Relay_Log_Pos",
-    "Relay_Source_Log_File", "Replica_IO_Running", "Replica_SQL_Running", "Replicate_Do_DB",
-    "Replicate_Ignore_DB", "Replicate_Do_Table", "Replicate_Ignore_Table",
-    "Replicate_Wild_Do_Table", "Replicate_Wild_Ignore_Table", "Last_Errno", "Last_Error",
-    "Skip_Counter", "Exec_Source_Log_Pos", "Relay_Log_Space", "Until_Condition",
-    "Until_Log_File", "Until_Log_Pos", "Source_SSL_Allowed", "Source_SSL_CA_File",
-    "Source_SSL_CA_Path", "Source_SSL_Cert", "Source_SSL_Cipher", "Source_SSL_Key",
-    "Seconds_Behind_Source", "Source_SSL_Verify_Server_Cert", "Last_IO_Errno", "Last_IO_Error",
-    "Last_SQL_Errno", "Last_SQL_Error", "Replicate_Ignore_Server_Ids", "Source_Server_Id",
-    "Source_UUID", "Source_Info_File", "SQL_Delay", "SQL_Remaining_Delay",
-    "Replica_SQL_Running_State", "Source_Retry_Count", "Source_Bind",
-    "Last_IO_Error_Timestamp", "Last_SQL_Error_Timestamp", "Source_SSL_Crl",
-    "Source_SSL_Crlpath", "Retrieved_Gtid_Set", "Executed_Gtid_Set", "Auto_Position",
-    "Replicate_Rewrite_DB", "Channel_Name", "Source_TLS_Version", "Source_public_key_path",
-    "Get_Source_public_key", "Network_Namespace",
-)  # fmt: skip
-_NUMERIC = {
-    "Source_Port", "Connect_Retry", "Read_Source_Log_Pos", "Relay_Log_Pos", "Last_Errno",
-    "Skip_Counter", "Exec_Source_Log_Pos", "Relay_Log_Space", "Until_Log_Pos",
-    "Seconds_Behind_Source", "Last_IO_Errno", "Last_SQL_Errno", "Source_Server_Id",
-    "SQL_Delay", "SQL_Remaining_Delay", "Source_Retry_Count", "Auto_Position",
-    "Get_Source_public_key",
-}  # fmt: skip
-
-
-def _legacy(name: str) -> str:
-    return name.replace("Source", "Master").replace("Replica", "Slave")
-
-
 def replica_status(world: World, *, legacy_names: bool) -> Result:
-    columns = [
-        (
-            _legacy(n) if legacy_names else n,
-            "bigint" if n in _NUMERIC else "varchar(1024)",
-            "",
-        )
-        for n in _REPLICA_STATUS_COLUMNS
-    ]
+    """SHOW REPLICA STATUS / SHOW SLAVE STATUS: the layout of tables.REPLICA_STATUS, one row
+    per channel, the replica threads stopped (so the two NULL columns are NULL)."""
+    layout = tables.REPLICA_STATUS
+    columns = [(tables.legacy_name(c.name) if legacy_names else c.name, c.type, "") for c in layout]
     rows = []
     for c in world.channels:
-        values = dict.fromkeys(_REPLICA_STATUS_COLUMNS, "")
+        values = {
+            col.name: None if col.nullable else 0 if col.type in ("int", "bigint") else ""
+            for col in layout
+        }
         values.update(
             {
                 "Source_Host": c.host,
@@ -364,18 +330,15 @@ def replica_status(world: World, *, legacy_names: bool) -> Result:
                 "Connect_Retry": 60,
                 "Replica_IO_Running": "No",
                 "Replica_SQL_Running": "No",
+                "Until_Condition": "None",
                 "Source_SSL_Allowed": "Yes" if c.ssl else "No",
                 "Source_SSL_CA_File": c.ssl_ca,
-                "Seconds_Behind_Source": None,
                 "Source_SSL_Verify_Server_Cert": "Yes" if c.verify_server_cert else "No",
+                "Source_Info_File": "mysql.slave_master_info",
                 "Source_Retry_Count": 86400,
                 "Channel_Name": c.name,
                 "Source_TLS_Version": c.tls_version,
-                "Get_Source_public_key": 0,
             }
         )
-        for name in _NUMERIC - {"Seconds_Behind_Source"}:
-            if values[name] == "":
-                values[name] = 0
-        rows.append(tuple(values[n] for n in _REPLICA_STATUS_COLUMNS))
+        rows.append(tuple(values[col.name] for col in layout))
     return Result(columns, rows)

@@ -92,10 +92,71 @@ TABLES: dict[str, tuple[Column, ...]] = {
         "VARIABLE_NAME varchar(64); VARIABLE_VALUE varchar(1024) NULL"
     ),
 }
-# Columns a version before the given one does not have (TLS_CIPHERSUITES: WL#13392, 8.0.19).
+# Columns a version before the given one does not have. Checked layouts (mysql/mysql-server):
+# - storage/perfschema/table_replication_connection_configuration.cc @81e1df71 (8.0.27+ DDL:
+#   the 27 columns above, TLS_CIPHERSUITES TEXT NULL, then SOURCE_CONNECTION_AUTO_FAILOVER and
+#   GTID_ONLY);
+# - mysql-test/suite/perfschema/r/table_schema.result @15612365 (an earlier 8.0: the table ends
+#   at NETWORK_NAMESPACE, without COMPRESSION_ALGORITHM/ZSTD_COMPRESSION_LEVEL; and
+#   replication_group_members has 7 columns, no MEMBER_COMMUNICATION_STACK);
+# - storage/perfschema/table_replication_group_members.cc @58713407 (the same 7 columns).
+# The release each column came with is the manual's (not in a file checked): compression
+# 8.0.18, TLS_CIPHERSUITES 8.0.19 (WL#13392), SOURCE_CONNECTION_AUTO_FAILOVER 8.0.22,
+# GTID_ONLY and MEMBER_COMMUNICATION_STACK 8.0.27.
+_RCC = "performance_schema.replication_connection_configuration"
 SINCE = {
-    ("performance_schema.replication_connection_configuration", "TLS_CIPHERSUITES"): (8, 0, 19)
+    (_RCC, "COMPRESSION_ALGORITHM"): (8, 0, 18),
+    (_RCC, "ZSTD_COMPRESSION_LEVEL"): (8, 0, 18),
+    (_RCC, "TLS_CIPHERSUITES"): (8, 0, 19),
+    (_RCC, "SOURCE_CONNECTION_AUTO_FAILOVER"): (8, 0, 22),
+    (_RCC, "GTID_ONLY"): (8, 0, 27),
+    ("performance_schema.replication_group_members", "MEMBER_COMMUNICATION_STACK"): (8, 0, 27),
 }
+
+# SHOW REPLICA STATUS (8.0.22+): name and type of each column, in order, as
+# show_slave_status_metadata() in sql/rpl_replica.cc (mysql/mysql-server @0305767c) declares
+# them: Item_empty_string(name, n) → varchar(n), Item_return_int(…, MYSQL_TYPE_LONG) → int,
+# MYSQL_TYPE_LONGLONG → bigint. Literal lengths are the declared ones; the symbolic ones
+# (HOSTNAME_LENGTH, USERNAME_LENGTH, FN_REFLEN, UUID_LENGTH, CHANNEL_NAME_LENGTH, NAME_LEN)
+# are taken as 255, 32, 512, 36, 64 and 192, not read from their headers; the two GTID sets
+# are as long as the set's text (0 when empty). The values (show_slave_status_send_data)
+# hold no NULL except Seconds_Behind_Source (NULL unless the applier runs) and
+# SQL_Remaining_Delay (NULL unless it waits out SQL_Delay).
+REPLICA_STATUS = _cols(
+    "Replica_IO_State varchar(14); Source_Host varchar(256); Source_User varchar(33);"
+    "Source_Port int; Connect_Retry int; Source_Log_File varchar(512);"
+    "Read_Source_Log_Pos bigint; Relay_Log_File varchar(512); Relay_Log_Pos bigint;"
+    "Relay_Source_Log_File varchar(512); Replica_IO_Running varchar(3);"
+    "Replica_SQL_Running varchar(3); Replicate_Do_DB varchar(20);"
+    "Replicate_Ignore_DB varchar(20); Replicate_Do_Table varchar(20);"
+    "Replicate_Ignore_Table varchar(23); Replicate_Wild_Do_Table varchar(24);"
+    "Replicate_Wild_Ignore_Table varchar(28); Last_Errno int; Last_Error varchar(20);"
+    "Skip_Counter int; Exec_Source_Log_Pos bigint; Relay_Log_Space bigint;"
+    "Until_Condition varchar(6); Until_Log_File varchar(512); Until_Log_Pos bigint;"
+    "Source_SSL_Allowed varchar(7); Source_SSL_CA_File varchar(512);"
+    "Source_SSL_CA_Path varchar(512); Source_SSL_Cert varchar(512);"
+    "Source_SSL_Cipher varchar(512); Source_SSL_Key varchar(512);"
+    "Seconds_Behind_Source bigint NULL; Source_SSL_Verify_Server_Cert varchar(3);"
+    "Last_IO_Errno int; Last_IO_Error varchar(20); Last_SQL_Errno int;"
+    "Last_SQL_Error varchar(20); Replicate_Ignore_Server_Ids varchar(512);"
+    "Source_Server_Id int; Source_UUID varchar(36); Source_Info_File varchar(1024);"
+    "SQL_Delay int; SQL_Remaining_Delay int NULL; Replica_SQL_Running_State varchar(20);"
+    "Source_Retry_Count bigint; Source_Bind varchar(256); Last_IO_Error_Timestamp varchar(20);"
+    "Last_SQL_Error_Timestamp varchar(20); Source_SSL_Crl varchar(512);"
+    "Source_SSL_Crlpath varchar(512); Retrieved_Gtid_Set varchar(0);"
+    "Executed_Gtid_Set varchar(0); Auto_Position int; Replicate_Rewrite_DB varchar(24);"
+    "Channel_Name varchar(64); Source_TLS_Version varchar(512);"
+    "Source_public_key_path varchar(512); Get_Source_public_key int;"
+    "Network_Namespace varchar(193)"
+)
+# SHOW SLAVE STATUS spells Source/Replica as Master/Slave. sql/rpl_slave.cc @2a73d979 (an 8.0
+# before 8.0.22, when these names were the only ones) declares them; one is not the plain
+# substitution: Get_master_public_key.
+LEGACY_NAMES = {"Get_Source_public_key": "Get_master_public_key"}
+
+
+def legacy_name(name: str) -> str:
+    return LEGACY_NAMES.get(name) or name.replace("Source", "Master").replace("Replica", "Slave")
 
 
 def columns_of(table: str, version: tuple[int, ...]) -> list[int]:

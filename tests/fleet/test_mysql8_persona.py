@@ -309,3 +309,81 @@ def test_show_like_patterns_escape_with_a_backslash_as_in_mysql(mysql8_fleet):
         ]
         cur.execute("SHOW STATUS LIKE 'ssl_version'")  # case-insensitive, as MySQL compares
         assert cur.fetchall() == (("Ssl_version", "TLSv1.3"),)
+
+
+# SHOW REPLICA STATUS as MySQL declares it: show_slave_status_metadata() in
+# sql/rpl_replica.cc of mysql/mysql-server (commit 0305767c), in order. "i" is an
+# Item_return_int of MYSQL_TYPE_LONG, "I" of MYSQL_TYPE_LONGLONG, "s" an Item_empty_string.
+# Kept here apart from fleet/mysql8/tables.py so that the persona is checked against the source.
+DOCUMENTED_REPLICA_STATUS = (
+    ("Replica_IO_State", "s"), ("Source_Host", "s"), ("Source_User", "s"),
+    ("Source_Port", "i"), ("Connect_Retry", "i"), ("Source_Log_File", "s"),
+    ("Read_Source_Log_Pos", "I"), ("Relay_Log_File", "s"), ("Relay_Log_Pos", "I"),
+    ("Relay_Source_Log_File", "s"), ("Replica_IO_Running", "s"), ("Replica_SQL_Running", "s"),
+    ("Replicate_Do_DB", "s"), ("Replicate_Ignore_DB", "s"), ("Replicate_Do_Table", "s"),
+    ("Replicate_Ignore_Table", "s"), ("Replicate_Wild_Do_Table", "s"),
+    ("Replicate_Wild_Ignore_Table", "s"), ("Last_Errno", "i"), ("Last_Error", "s"),
+    ("Skip_Counter", "i"), ("Exec_Source_Log_Pos", "I"), ("Relay_Log_Space", "I"),
+    ("Until_Condition", "s"), ("Until_Log_File", "s"), ("Until_Log_Pos", "I"),
+    ("Source_SSL_Allowed", "s"), ("Source_SSL_CA_File", "s"), ("Source_SSL_CA_Path", "s"),
+    ("Source_SSL_Cert", "s"), ("Source_SSL_Cipher", "s"), ("Source_SSL_Key", "s"),
+    ("Seconds_Behind_Source", "I"), ("Source_SSL_Verify_Server_Cert", "s"),
+    ("Last_IO_Errno", "i"), ("Last_IO_Error", "s"), ("Last_SQL_Errno", "i"),
+    ("Last_SQL_Error", "s"), ("Replicate_Ignore_Server_Ids", "s"), ("Source_Server_Id", "i"),
+    ("Source_UUID", "s"), ("Source_Info_File", "s"), ("SQL_Delay", "i"),
+    ("SQL_Remaining_Delay", "i"), ("Replica_SQL_Running_State", "s"),
+    ("Source_Retry_Count", "I"), ("Source_Bind", "s"), ("Last_IO_Error_Timestamp", "s"),
+    ("Last_SQL_Error_Timestamp", "s"), ("Source_SSL_Crl", "s"), ("Source_SSL_Crlpath", "s"),
+    ("Retrieved_Gtid_Set", "s"), ("Executed_Gtid_Set", "s"), ("Auto_Position", "i"),
+    ("Replicate_Rewrite_DB", "s"), ("Channel_Name", "s"), ("Source_TLS_Version", "s"),
+    ("Source_public_key_path", "s"), ("Get_Source_public_key", "i"), ("Network_Namespace", "s"),
+)  # fmt: skip
+_WIRE_TYPE = {"i": FIELD_TYPE.LONG, "I": FIELD_TYPE.LONGLONG, "s": FIELD_TYPE.VAR_STRING}
+
+
+def test_show_replica_status_has_mysqls_columns_types_and_nulls(mysql8_fleet):
+    with _connect(mysql8_fleet, "mysql80_replica_unverified") as conn, conn.cursor() as cur:
+        cur.execute("SHOW REPLICA STATUS")
+        shape = [(d[0], d[1]) for d in cur.description]
+        row = dict(zip([d[0] for d in cur.description], cur.fetchone(), strict=True))
+    assert shape == [(name, _WIRE_TYPE[kind]) for name, kind in DOCUMENTED_REPLICA_STATUS]
+    # The replica threads are stopped: show_slave_status_send_data() stores NULL for these two
+    # and "None" as the until condition; the TLS settings are the channel's.
+    assert row["Seconds_Behind_Source"] is None and row["SQL_Remaining_Delay"] is None
+    assert row["Until_Condition"] == "None" and row["Replica_SQL_Running"] == "No"
+    assert row["Source_SSL_Allowed"] == "Yes" and row["Source_SSL_Verify_Server_Cert"] == "No"
+    assert row["Source_TLS_Version"] == "TLSv1.1,TLSv1.2" and row["Get_Source_public_key"] == 0
+
+
+def test_show_slave_status_uses_the_old_names(mysql8_fleet):
+    # sql/rpl_slave.cc (mysql/mysql-server @2a73d979, before 8.0.22) declares the same columns
+    # as Slave_*/Master_*, with one exception to the plain substitution: Get_master_public_key.
+    with _connect(mysql8_fleet, "mysql80_old_replica_plain") as conn, conn.cursor() as cur:
+        cur.execute("SHOW SLAVE STATUS")
+        names = [d[0] for d in cur.description]
+    assert names[:3] == ["Slave_IO_State", "Master_Host", "Master_User"]
+    assert "Relay_Master_Log_File" in names and "Slave_SQL_Running_State" in names
+    assert names[-3:-1] == ["Master_public_key_path", "Get_master_public_key"]
+    assert len(names) == len(DOCUMENTED_REPLICA_STATUS)
+
+
+def test_replication_configuration_has_the_columns_of_its_version(mysql8_fleet):
+    # The 8.0.27+ DDL (storage/perfschema/table_replication_connection_configuration.cc) has
+    # 27 columns; an 8.0.18 has neither TLS_CIPHERSUITES (8.0.19) nor the 8.0.22/8.0.27 ones.
+    sql = "SELECT * FROM performance_schema.replication_connection_configuration"
+    names = {}
+    for scenario in ("mysql80_replica_unverified", "mysql80_old_replica_tls"):
+        with _connect(mysql8_fleet, scenario) as conn, conn.cursor() as cur:
+            cur.execute(sql)
+            names[scenario] = [d[0] for d in cur.description]
+    newest = names["mysql80_replica_unverified"]
+    assert len(newest) == 27 and newest[-3:] == [
+        "TLS_CIPHERSUITES",
+        "SOURCE_CONNECTION_AUTO_FAILOVER",
+        "GTID_ONLY",
+    ]
+    assert names["mysql80_old_replica_tls"] == newest[:24]
+    assert names["mysql80_old_replica_tls"][-2:] == [
+        "COMPRESSION_ALGORITHM",
+        "ZSTD_COMPRESSION_LEVEL",
+    ]
