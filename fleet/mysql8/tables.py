@@ -71,6 +71,10 @@ TABLES: dict[str, tuple[Column, ...]] = {
         "MEMBER_STATE char(64); MEMBER_ROLE char(64); MEMBER_VERSION char(64);"
         "MEMBER_COMMUNICATION_STACK char(64)"
     ),
+    # storage/perfschema/table_threads.cc @e117a2b5 (mysql/mysql-server): these 18 columns in
+    # this order; TYPE is FOREGROUND exactly when there is a PROCESSLIST_ID, ROLE is always
+    # NULL, CONNECTION_TYPE NULL without a connection. (That 8.0 has PROCESSLIST_HOST
+    # VARCHAR(60); later releases' extra columns, e.g. EXECUTION_ENGINE, are not checked.)
     "performance_schema.threads": _cols(
         "THREAD_ID bigint unsigned; NAME varchar(128); TYPE varchar(10);"
         "PROCESSLIST_ID bigint unsigned NULL; PROCESSLIST_USER varchar(32) NULL;"
