@@ -12,10 +12,18 @@ NOT_KEPT = ("page", "csrfmiddlewaretoken")
 
 
 def view_params(query: str) -> QueryDict:
-    """The parameters a view keeps, read from a query string (a leading `?` allowed)."""
+    """The parameters a view keeps, read from a query string (a leading `?` allowed): not
+    the page, not an empty field."""
     params = QueryDict(query.lstrip("?"), mutable=True)
     for key in NOT_KEPT:
         params.pop(key, None)
+    # A form sent without JavaScript carries every field, the empty ones too ("q=&account=").
+    for key in list(params):
+        values = [value for value in params.getlist(key) if value != ""]
+        if values:
+            params.setlist(key, values)
+        else:
+            del params[key]
     return params
 
 
