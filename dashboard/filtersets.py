@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet, TextField
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
+from django.http import QueryDict
 from django.utils import timezone
 
 from checker.models import Observation
@@ -280,7 +281,9 @@ class FindingFilterSet(filters.FilterSet):
         return in_report_order(super().filter_queryset(queryset))
 
 
-def instance_filters(request) -> InstanceFilterSet:
-    """The query string's filters over the endpoints the user may see."""
+def instance_filters(request, params: QueryDict | None = None) -> InstanceFilterSet:
+    """The query string's filters (or `params`: a saved view's) over the endpoints the user
+    may see."""
     visible = request_visible(request)
-    return InstanceFilterSet(request.GET, visible.instances, choices=filter_choices(visible))
+    data = request.GET if params is None else params
+    return InstanceFilterSet(data, visible.instances, choices=filter_choices(visible))

@@ -1,11 +1,17 @@
-"""Ready-made views of a list: the filter combinations people come back to, one click each.
-They are links with query strings, so a view is also a bookmark and a URL to share.
-(Views a user names and saves are not built yet.)"""
+"""Views of a list people come back to, one click each: ready-made ones (presets) for
+everyone, and the ones a user names and keeps (`SavedView`, the endpoint list only).
+
+Both are links with query strings, so a view is also a bookmark and a URL to share; a
+kept view's query is read through the filterset again each time it is opened, so a stale
+or hostile one shows the filter errors like any other URL would.
+"""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.http import QueryDict
+
+from dashboard.models import SavedView
 
 VIEWS = (
     ("Critical findings", {"severity": "critical"}),
@@ -17,6 +23,7 @@ VIEWS = (
 
 
 def saved_views(action: str) -> list[tuple[str, str]]:
+    """The ready-made views: (label, link)."""
     views = list(VIEWS)
     if settings.TLSPOSTURE.get("ENVIRONMENT_TAG"):
         views.insert(0, ("Production", {"environment": "prod"}))
@@ -26,3 +33,8 @@ def saved_views(action: str) -> list[tuple[str, str]]:
         query.update(params)
         links.append((label, f"{action}?{query.urlencode()}"))
     return links
+
+
+def users_views(user) -> list[SavedView]:
+    """The views this user kept, by name (nobody else's)."""
+    return list(SavedView.objects.filter(user=user))

@@ -1,6 +1,15 @@
 from django.urls import path, register_converter
 
-from dashboard.views import certificates, check, evidence, findings, instances, overview, runs
+from dashboard.views import (
+    certificates,
+    check,
+    evidence,
+    findings,
+    instances,
+    overview,
+    runs,
+    saved_views,
+)
 
 
 class ExportFormat:
@@ -28,6 +37,8 @@ urlpatterns = [
     path("", overview.home, name="home"),
     path("instances/", instances.instance_list, name="instances"),
     path("instances/export.<export:fmt>", instances.instance_export, name="instances-export"),
+    path("instances/views/", saved_views.save_view, name="view-save"),
+    path("instances/views/<int:pk>/delete/", saved_views.delete_view, name="view-delete"),
     path("instances/<int:pk>/", instances.instance_detail, name="instance"),
     path("instances/<int:pk>/check/", check.check_now_start, name="check-now"),
     path("instances/<int:pk>/check/status/", check.check_now_status, name="check-status"),

@@ -11,3 +11,13 @@ document.addEventListener("click", function (event) {
     button.textContent = "Copy failed: select the text";
   });
 });
+
+// "Save this view" (partials/my_views.html) keeps the list's query string in a hidden field
+// rendered with the page; HTMX filter changes push a new address without reloading it, so
+// the field takes the address bar's query at the moment the form is sent.
+document.addEventListener("submit", function (event) {
+  var form = event.target;
+  if (!form.matches || !form.matches("form.save-view, .my-views form.inline")) return;
+  var query = form.querySelector("input[name=query]");
+  if (query) query.value = window.location.search.replace(/^\?/, "");
+});

@@ -15,6 +15,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from api.services import create_token
 from checker.models import CheckRun, Observation
+from dashboard.models import SavedView
 from inventory.models import DBInstance, TeamGrant
 from inventory.teams import visible_accounts
 from notifications.models import DigestSubscription
@@ -252,11 +253,13 @@ def _objects_of_another_team(world, django_user_model) -> dict:
     join_team(other, "prod", ("prod-aws",))
     token_row, _ = create_token(other, "theirs")
     subscription = DigestSubscription.objects.create(owner=other, name="prod digest")
+    view = SavedView.objects.create(user=other, name="prod grade F", query="grade=F")
     orders = _pk("orders-db")
     return {
         "dashboard:instance": ("get", reverse("dashboard:instance", args=[orders])),
         "dashboard:check-now": ("post", reverse("dashboard:check-now", args=[orders])),
         "dashboard:check-status": ("get", reverse("dashboard:check-status", args=[orders])),
+        "dashboard:view-delete": ("post", reverse("dashboard:view-delete", args=[view.pk])),
         "api:endpoint": ("get", reverse("api:endpoint", args=[orders])),
         "api:token-revoke": ("post", reverse("api:token-revoke", args=[token_row.pk])),
         "notifications:subscription-edit": (
@@ -303,6 +306,7 @@ def test_every_url_that_takes_an_id_is_a_404_for_another_team(
     # Nothing was done to the other team's objects.
     assert DigestSubscription.objects.filter(name="prod digest").exists()
     assert TeamGrant.objects.filter(pattern="prod-aws").exists()
+    assert SavedView.objects.filter(name="prod grade F").exists()
 
 
 def test_the_same_urls_answer_the_owning_team(client, world, django_user_model):
