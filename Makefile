@@ -16,7 +16,7 @@ DEMO_ARGS ?=
 # how far test-future moves the clock: anything `date -d` reads, e.g. FUTURE='+30 days'
 FUTURE ?= +400 days
 
-.PHONY: test test-future test-deps demo lint format system-deps bench clean
+.PHONY: test test-future demo lint format system-deps bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,9 +53,6 @@ test: $(DEPS) system-deps lint
 # database for the time, so either holds; README, "Tests").
 test-future: $(DEPS) system-deps
 	scripts/run-at-date.sh '$(FUTURE)' $(PYTEST) $(PYTEST_ARGS)
-
-# What the test targets need, installed once before CI runs two of them side by side.
-test-deps: $(DEPS) system-deps
 
 # The demo needs MariaDB from Debian, not the browser or the clock the tests use.
 demo: $(DEPS)

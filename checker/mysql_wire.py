@@ -14,7 +14,7 @@ import socket
 import struct
 from dataclasses import dataclass
 
-from checker.deadline import Deadline
+from checker.deadline import Deadline, DeadlineReached
 
 CLIENT_LONG_PASSWORD = 0x00000001
 CLIENT_PROTOCOL_41 = 0x00000200
@@ -79,9 +79,12 @@ def flavour_of(version: str) -> str:
 
 
 def connect(address: tuple[str, int], deadline: Deadline, connect_timeout: float) -> socket.socket:
+    timeout = deadline.timeout(connect_timeout)
     try:
-        sock = socket.create_connection(address, timeout=deadline.timeout(connect_timeout))
+        sock = socket.create_connection(address, timeout=timeout)
     except TimeoutError:
+        if timeout < connect_timeout:  # the target's deadline, not the connect timeout, ran out
+            raise DeadlineReached(f"deadline of {deadline.seconds:g} s reached") from None
         raise WireError(UNREACHABLE, f"no TCP connection within {connect_timeout:g} s") from None
     except ConnectionRefusedError:
         raise WireError(UNREACHABLE, "connection refused") from None

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 # A fixed seed keeps CI reproducible; TLSPOSTURE_SCHEMATHESIS_SEED=random (or a number)
 # explores other inputs.
 SEED = os.environ.get("TLSPOSTURE_SCHEMATHESIS_SEED", "18")
-EXAMPLES = os.environ.get("TLSPOSTURE_SCHEMATHESIS_EXAMPLES", "40")
+EXAMPLES = os.environ.get("TLSPOSTURE_SCHEMATHESIS_EXAMPLES", "20")
 
 
 def test_schemathesis_finds_nothing(live_server, tmp_path):

@@ -82,7 +82,7 @@ def first_run(demo_dir):
         env=_env(demo_dir),
         capture_output=True,
         text=True,
-        timeout=240,
+        timeout=600,
         check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
