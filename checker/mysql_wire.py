@@ -89,7 +89,7 @@ def connect(address: tuple[str, int], deadline: Deadline, connect_timeout: float
     except ConnectionRefusedError:
         raise WireError(UNREACHABLE, "connection refused") from None
     except ConnectionResetError:  # a reset that beat connect() home: the same server answer
-        raise WireError(UNREACHABLE, "connection reset by the server") from None
+        raise WireError(RESET, "connection reset by the server") from None
     except OSError as exc:
         raise WireError(UNREACHABLE, f"cannot connect: {exc.strerror or exc}") from None
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
