@@ -9,12 +9,10 @@ even when the process that started them is killed.
 from __future__ import annotations
 
 import atexit
-import contextlib
 import ipaddress
 import os
 import secrets
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
@@ -28,6 +26,7 @@ from pathlib import Path
 import pymysql
 
 from fleet.certs import Authority, ServerCertificate
+from fleet.server_process import ServerProcess
 
 MARIADBD_CANDIDATES = ("/usr/sbin/mariadbd", "/usr/sbin/mysqld", "mariadbd")
 INSTALL_DB = ("mariadb-install-db", "mysql_install_db")
@@ -116,7 +115,7 @@ class Credentials:
     password: str = field(repr=False)
 
 
-class MariaDBServer:
+class MariaDBServer(ServerProcess):
     """A running `mariadbd`. Use `Fleet` to start several at once."""
 
     @property
@@ -221,30 +220,6 @@ class MariaDBServer:
                 pass
             time.sleep(0.05)
         raise FleetError(f"{self.spec.name}: not ready after {timeout:.0f}s\n{self.log_tail()}")
-
-    def stop(self, timeout: float = 15.0) -> None:
-        if self.process is None:
-            return
-        if self.process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(5)
-        self.process = None
-
-    @property
-    def running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    def log_tail(self, lines: int = 20) -> str:
-        log = self.dir / "error.log"
-        if not log.exists():
-            return "(no error log)"
-        return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
 
     # -- access ---------------------------------------------------------------------------
 

@@ -8,13 +8,11 @@ launch/wait_ready/stop), so `fleet.mariadb.Fleet` starts both kinds side by side
 
 from __future__ import annotations
 
-import contextlib
 import ipaddress
 import json
 import os
 import secrets
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -23,6 +21,7 @@ from pathlib import Path
 
 from fleet.certs import ServerCertificate
 from fleet.mysql8.world import Account, Channel, ClientThread, World
+from fleet.server_process import ServerProcess
 
 _REPOSITORY = Path(__file__).resolve().parent.parent.parent
 # The checker's grants on MySQL 8 (docs/reference/mysql-tls.md "Checker account").
@@ -84,8 +83,10 @@ def _openssl_cnf(spec: PersonaSpec, world: World) -> str:
     return "\n".join(lines) + "\n"
 
 
-class PersonaProcess:
+class PersonaProcess(ServerProcess):
     """A running persona (`python -m fleet.mysql8.server`)."""
+
+    stop_timeout = 10.0
 
     def __init__(self, spec: PersonaSpec, base_dir: Path):
         self.spec = spec
@@ -183,27 +184,3 @@ class PersonaProcess:
                 return
             time.sleep(0.05)
         raise RuntimeError(f"{self.spec.name}: not ready after {timeout:.0f}s\n{self.log_tail()}")
-
-    def stop(self, timeout: float = 10.0) -> None:
-        if self.process is None:
-            return
-        if self.process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(5)
-        self.process = None
-
-    @property
-    def running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    def log_tail(self, lines: int = 20) -> str:
-        log = self.dir / "error.log"
-        if not log.exists():
-            return "(no log)"
-        return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
