@@ -32,12 +32,15 @@ def chromium_path() -> str | None:
 def browser_env() -> dict[str, str] | None:
     """Chromium's environment: the run's own, so it sees the clock the server sees. Under
     `make test-future` that is libfaketime's moved wall clock, inherited with LD_PRELOAD;
-    there the run keeps the monotonic clock real (scripts/run-at-date.sh), but Chromium's
-    zygote loses its renderers that way (libfaketime 0.9.10 rewrites absolute monotonic
-    sleeps as though that clock were faked), so Chromium gets libfaketime's faked one."""
-    if "FAKETIME_DONT_FAKE_MONOTONIC" not in os.environ:
+    there the run keeps the monotonic clock real and libfaketime's "monotonic fix" off
+    (scripts/run-at-date.sh). Chromium's zygote loses its renderers with a real monotonic
+    clock (libfaketime 0.9.10 rewrites absolute monotonic sleeps as though that clock were
+    faked), so Chromium gets the faked one, and with it the fix, without which its timed
+    waits on that clock would wait for a deadline a year away."""
+    moved_clock_only = ("FAKETIME_DONT_FAKE_MONOTONIC", "FAKETIME_FORCE_MONOTONIC_FIX")
+    if not any(name in os.environ for name in moved_clock_only):
         return None
-    return {k: v for k, v in os.environ.items() if k != "FAKETIME_DONT_FAKE_MONOTONIC"}
+    return {k: v for k, v in os.environ.items() if k not in moved_clock_only}
 
 
 def screenshots_dir() -> Path:
