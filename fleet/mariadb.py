@@ -69,6 +69,10 @@ class FleetError(RuntimeError):
     """A server could not be prepared or started; the message carries the server's log tail."""
 
 
+class PortTaken(FleetError):
+    """Another process bound the port between its choice and the server's start."""
+
+
 def find_mariadbd() -> str | None:
     for candidate in MARIADBD_CANDIDATES:
         path = shutil.which(candidate)
@@ -77,10 +81,31 @@ def find_mariadbd() -> str | None:
     return None
 
 
+def _ephemeral_ports() -> range:
+    """The ports the kernel hands to outgoing connections and to bind(port 0)."""
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return range(int(low), int(high) + 1)
+    except (OSError, ValueError):
+        return range(32768, 61000)
+
+
 def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
+    """A port nobody listens on now, for a server that cannot pick its own (mariadbd).
+    Chosen below the kernel's ephemeral range: a port from bind(port 0) is free only until
+    the next outgoing connection takes it, and the suite makes thousands of those while a
+    server starts (three test processes side by side)."""
+    ephemeral = _ephemeral_ports()
+    candidates = range(10000, ephemeral.start) if ephemeral.start > 11000 else ephemeral
+    for _ in range(200):
+        port = secrets.choice(candidates)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind((host, port))
+            except OSError:
+                continue
+            return port
+    raise FleetError(f"no free port on {host} after 200 tries")
 
 
 @dataclass(frozen=True)
@@ -210,7 +235,10 @@ class MariaDBServer(ServerProcess):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process is None or self.process.poll() is not None:
-                raise FleetError(f"{self.spec.name}: mariadbd exited\n{self.log_tail()}")
+                tail = self.log_tail()
+                if "Address already in use" in tail and not self.spec.port:
+                    raise PortTaken(f"{self.spec.name}: port {self.port} was taken\n{tail}")
+                raise FleetError(f"{self.spec.name}: mariadbd exited\n{tail}")
             try:
                 with self.admin_connection() as conn, conn.cursor() as cur:
                     cur.execute("SELECT COUNT(*) FROM mysql.user WHERE user = %s", ["tlsposture"])
@@ -346,11 +374,26 @@ class Fleet:
 
     def start(self, timeout: float = 30.0) -> Fleet:
         atexit.register(self.stop)
+
+        def port_taken(server) -> bool:
+            try:
+                server.wait_ready(timeout)
+            except PortTaken:
+                return True
+            return False
+
         try:
-            for server in self.servers.values():
-                server.launch()  # main thread: the parent-death signal follows this thread
-            with ThreadPoolExecutor(max_workers=len(self.servers) or 1) as pool:
-                list(pool.map(lambda s: s.wait_ready(timeout), self.servers.values()))
+            pending = list(self.servers.values())
+            for _ in range(3):  # a server whose port was taken starts again on another
+                for server in pending:
+                    server.launch()  # main thread: the parent-death signal follows this thread
+                with ThreadPoolExecutor(max_workers=len(pending) or 1) as pool:
+                    taken = list(pool.map(port_taken, pending))
+                pending = [server for server, lost in zip(pending, taken, strict=True) if lost]
+                if not pending:
+                    break
+            else:
+                raise FleetError(f"no free port for {', '.join(s.spec.name for s in pending)}")
         except BaseException:
             self.stop()
             raise

@@ -142,18 +142,16 @@ class PersonaProcess(ServerProcess):
         )
 
     def launch(self) -> None:
-        from fleet.mariadb import free_port  # the same port choice as the MariaDB servers
-
         if not ipaddress.ip_address(self.host).is_loopback:
             raise RuntimeError(f"{self.spec.name}: test servers listen on loopback only")
         if self.dir.exists():
             shutil.rmtree(self.dir)
         (self.dir / "tls").mkdir(parents=True)
-        self.port = self.spec.port or free_port(self.host)
         world = self.world()
         if self.spec.certificate is not None:
             self.spec.certificate.write(self.dir / "tls")
-        config = {"host": self.host, "port": self.port, "world": world.to_json()}
+        # Port 0 unless the spec fixes one: the persona binds it and names it in `ready`.
+        config = {"host": self.host, "port": self.spec.port or 0, "world": world.to_json()}
         persona = self.dir / "persona.json"
         persona.write_text(json.dumps(config))
         persona.chmod(0o600)
@@ -180,7 +178,9 @@ class PersonaProcess(ServerProcess):
         while time.monotonic() < deadline:
             if self.process is None or self.process.poll() is not None:
                 raise RuntimeError(f"{self.spec.name}: persona exited\n{self.log_tail()}")
-            if (self.dir / "ready").exists():
+            ready = self.dir / "ready"
+            if ready.exists():
+                self.port = int(ready.read_text())
                 return
             time.sleep(0.05)
         raise RuntimeError(f"{self.spec.name}: not ready after {timeout:.0f}s\n{self.log_tail()}")

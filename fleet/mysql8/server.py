@@ -348,7 +348,9 @@ def main(directory: str) -> None:
         world.cert_not_before, world.cert_not_after = _certificate_dates(cert)
         context = tls_context(world, cert, key)
     server = PersonaServer((config["host"], config["port"]), world, context)
-    (base / "ready").write_text(str(server.server_address[1]))
+    # Written whole, then renamed: the fleet reads the bound port from it.
+    (base / "ready.tmp").write_text(str(server.server_address[1]))
+    (base / "ready.tmp").rename(base / "ready")
     server.serve_forever(poll_interval=0.2)
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from fleet.certs import make_ca, make_server_cert
+from fleet.mariadb import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 VERSION = "9.13.3"
@@ -61,12 +61,6 @@ class RunningProvider:
     client_secret: str
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def start_provider(directory: Path, *, redirect_uri: str, users: dict, client_secret: str):
     """Start the provider; returns (RunningProvider, process). The caller stops it."""
     home = installed_provider()
@@ -75,7 +69,7 @@ def start_provider(directory: Path, *, redirect_uri: str, users: dict, client_se
     ca_path = ca.write(directory / "oidc-ca.pem")
     script = home / "provider.mjs"  # beside node_modules, so `import 'oidc-provider'` resolves
     shutil.copyfile(SCRIPT, script)
-    port = _free_port()
+    port = free_port()
     env = {
         "PATH": os.environ["PATH"],
         "HOME": os.environ.get("HOME", str(directory)),

@@ -15,7 +15,7 @@ import pymysql
 import pytest
 
 from fleet.certs import make_ca, make_server_cert
-from fleet.mariadb import Fleet, FleetError, ServerSpec, free_port
+from fleet.mariadb import Fleet, FleetError, PortTaken, ServerSpec, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -135,3 +135,23 @@ def test_a_server_refuses_an_address_beyond_loopback(tmp_path):
         Fleet([ServerSpec("public", host="192.0.2.10")], base_dir=tmp_path),
     ):
         pass
+
+
+def test_a_server_asked_for_a_port_that_is_taken_says_so_and_is_not_moved(tmp_path):
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        with pytest.raises(FleetError) as failed:
+            Fleet([ServerSpec("taken", port=port)], base_dir=tmp_path).start()
+    assert not isinstance(failed.value, PortTaken)  # a port asked for is not swapped
+    assert "Address already in use" in str(failed.value)
+
+
+def test_a_chosen_port_lies_outside_the_range_of_outgoing_connections():
+    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    ports = {free_port() for _ in range(50)}
+    assert all(port < low for port in ports)
+    for port in ports:  # and nobody listens there
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", port))
