@@ -23,10 +23,11 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 # uv installs the same pinned requirements as pip in seconds rather than minutes (it
-# downloads in parallel); pip does it where uv cannot run.
+# downloads in parallel), compiled to bytecode as pip does: every server and worker the
+# tests start imports from it. pip does it all where uv cannot run.
 $(DEPS): requirements.txt requirements-dev.txt | $(BIN)/python
 	@if $(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION); then \
-		$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements-dev.txt; \
+		$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -r requirements-dev.txt; \
 	else \
 		$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt; \
 	fi
