@@ -19,6 +19,11 @@ FUTURE ?= +400 days
 
 .PHONY: test test-future demo lint format system-deps bench clean
 
+# Bytecode is kept (in __pycache__, ignored by git) even where the environment says not to:
+# every pytest process would otherwise rewrite and compile all test modules again, and
+# every server and worker the suite starts would compile tlsposture anew.
+unexport PYTHONDONTWRITEBYTECODE
+
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
