@@ -8,10 +8,11 @@ UV_VERSION := 0.13.9
 # pytest options for both passes, e.g. PYTEST_ARGS="-x -k fleet"
 PYTEST_ARGS ?=
 # Test processes (pytest-xdist), each taking a whole file at a time so that a file's
-# module fixtures (the demo run, a fleet) start once; most tests wait on servers, so more
-# processes than cores pay off. TEST_PROCESSES=0 runs everything in one process.
+# module fixtures (the demo run, a fleet) start once, the longest files first (tests/
+# conftest.py); most tests wait on servers, so more processes than cores pay off.
+# TEST_PROCESSES=0 runs everything in one process.
 TEST_PROCESSES ?= 3
-PYTEST := $(BIN)/pytest -n $(TEST_PROCESSES) --dist loadfile
+PYTEST := $(BIN)/pytest -n $(TEST_PROCESSES) --dist loadfile --no-loadscope-reorder
 # demo options, e.g. DEMO_ARGS="--port 8001" or "--no-serve" (python -m demo --help)
 DEMO_ARGS ?=
 # how far test-future moves the clock: anything `date -d` reads, e.g. FUTURE='+30 days'

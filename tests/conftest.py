@@ -36,6 +36,15 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.get_closest_marker("django_db") or _DB_FIXTURES & set(item.fixturenames):
             item.add_marker(pytest.mark.database)
+    # The longest files first (`long` marker), the rest in their order: pytest-xdist hands
+    # out files in this order (`--no-loadscope-reorder`, Makefile), so a long file started
+    # last cannot keep one process busy while the others have finished.
+    items.sort(key=lambda item: -_expected_seconds(item))
+
+
+def _expected_seconds(item) -> float:
+    mark = item.get_closest_marker("long")
+    return mark.kwargs["seconds"] if mark else 0
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,7 @@ from api.services import create_token
 from fleet.synthetic import seed_fleet
 from tests.teams import join_team
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.long(seconds=90)]
 
 # A fixed seed keeps CI reproducible; TLSPOSTURE_SCHEMATHESIS_SEED=random (or a number)
 # explores other inputs.

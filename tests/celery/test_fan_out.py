@@ -12,7 +12,7 @@ from common.queues import zone_queue
 from inventory.models import CloudAccount, DBInstance, SyncRun
 from inventory.tasks import discover_regions, dispatch_sync, enqueue_sync
 
-pytestmark = pytest.mark.celery
+pytestmark = [pytest.mark.celery, pytest.mark.long(seconds=30)]
 
 
 @pytest.fixture

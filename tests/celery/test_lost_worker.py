@@ -20,7 +20,7 @@ from inventory.models import CloudAccount, DBInstance, SyncRun
 from tests.checker.loopback import LoopbackServer
 from tests.fleet_targets import fleet_endpoint, worker_passwords
 
-pytestmark = pytest.mark.celery
+pytestmark = [pytest.mark.celery, pytest.mark.long(seconds=35)]
 
 AWS_ACCOUNT = "123456789012"
 INSTANCES = 12

@@ -15,7 +15,7 @@ from fleet.moto_server import seed
 from inventory.models import CloudAccount, DBInstance, SyncRun
 from tests.fleet_targets import fleet_endpoint, worker_passwords
 
-pytestmark = pytest.mark.celery
+pytestmark = [pytest.mark.celery, pytest.mark.long(seconds=30)]
 
 AWS_ACCOUNT = "123456789012"
 

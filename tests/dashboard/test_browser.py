@@ -17,7 +17,11 @@ from tests.dashboard.conftest import PASSWORD, build_world
 from tests.dashboard.fleet_endpoint import fleet_endpoint
 from tests.posture.builders import NOW
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.long(seconds=45),
+]
 
 
 @pytest.fixture

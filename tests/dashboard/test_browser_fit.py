@@ -23,7 +23,11 @@ from tests.dashboard.browser import chromium, screenshot, watch_csp  # noqa: F40
 from tests.dashboard.conftest import PASSWORD, build_world
 from tests.posture.builders import NOW
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.long(seconds=65),
+]
 
 WIDTHS = {"desktop": 1440, "phone": 390}
 

@@ -10,7 +10,7 @@ from django.urls import reverse
 from fleet.synthetic import seed_fleet
 from inventory.models import DBInstance
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.long(seconds=40)]
 
 # Page → the most queries it may make (session and user included).
 BUDGET = {

@@ -27,6 +27,8 @@ import pytest
 from demo.world import DATABASES, GRADES_SHOWN, NO_NETWORK_PATH, SERVERS, expected_grades
 from fleet.mariadb import free_port
 
+pytestmark = pytest.mark.long(seconds=140)
+
 ROOT = Path(__file__).resolve().parents[2]
 # Servers whose certificate must fail VERIFY_IDENTITY (or that offer no TLS): the checker
 # never logs in there.

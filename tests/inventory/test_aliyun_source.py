@@ -17,7 +17,7 @@ from inventory.models import CloudAccount, DBInstance, PendingAction, SyncRun, T
 from inventory.services import sync_account
 from inventory.sources.aliyun import NETWORK_FAILURES_PER_ACTION
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.long(seconds=30)]
 
 AK, SK, TOKEN = "test-ak", "test-sk-not-a-real-secret", "test-sts-token"
 REGION = "cn-hangzhou"

@@ -13,7 +13,7 @@ from fleet import moto_rds
 from inventory.models import CloudAccount, DBInstance, PendingAction, SyncRegion, SyncRun
 from tests.inventory.aws_world import AUDIT_ROLE, DEFAULT_ACCOUNT, SECOND_ACCOUNT, AwsWorld
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.long(seconds=40)]
 
 REGIONS = ["us-east-1", "eu-west-1", "ap-southeast-2"]
 ACCOUNTS = f"""
