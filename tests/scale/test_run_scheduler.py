@@ -79,6 +79,39 @@ def test_jobs_run_in_process_and_sigterm_lets_the_running_sync_finish(
     assert (finished.trigger, finished.status, finished.instances_seen) == ("scheduler", "ok", 2)
 
 
+def test_a_second_ctrl_c_exits_at_once_naming_the_unfinished_job(
+    transactional_db, moto_url, tmp_path
+):
+    reset(moto_url)
+    seed(moto_url, "create_db_instances", account_id=AWS_ACCOUNT, region="us-east-1",
+         instances=[{"DBInstanceIdentifier": "db-0", "Engine": "mysql"}])  # fmt: skip
+    # The listing answers only after 10 s: the sync is still running at both signals.
+    seed(moto_url, "inject_fault", account_id=AWS_ACCOUNT, region="us-east-1",
+         action="DescribeDBInstances", delay=10.0, times=1)  # fmt: skip
+    CloudAccount.objects.create(
+        name="embedded", provider="aws", regions=["us-east-1"], endpoint_url=moto_url
+    )
+    env = django_env(database_url_of(connection), tmp_path)
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "run_scheduler", "--job", "sync-inventory"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    lines: list[str] = []
+    try:
+        _read_until(process, "sync-inventory: started", lines)
+        process.send_signal(signal.SIGINT)
+        _read_until(process, "stopping: waiting for sync-inventory", lines)
+        process.send_signal(signal.SIGINT)
+        rest, _ = process.communicate(timeout=20)
+    finally:
+        process.kill()
+        reset(moto_url)  # the delayed answer is not left for the next test
+
+    assert process.returncode == 1, "\n".join(lines) + rest
+    assert "stopped with sync-inventory unfinished" in rest
+    assert "sync-inventory: done" not in rest
+
+
 def test_run_scheduler_leaves_the_schedule_to_beat_when_a_broker_is_set(settings):
     settings.CELERY_BROKER_URL = "redis://127.0.0.1:6379/0"
     with pytest.raises(CommandError, match="runs in Celery beat"):

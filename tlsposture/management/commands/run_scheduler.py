@@ -7,6 +7,7 @@ one exits at once (the janitor closes the runs it leaves behind, on the next sta
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 
@@ -43,15 +44,25 @@ class Command(BaseCommand):
             self._say(f"{job.name}: every {_duration(job.every)}")
         scheduler = Scheduler(schedule, _run_in_thread, self._say)
         stop = threading.Event()
-        interrupted = _StopOnSignals(stop)
-        with interrupted:
-            scheduler.run(stop)
+        with _StopSignals() as signals:
+            # The schedule runs in a thread of its own; this one only waits for a signal.
+            loop = threading.Thread(target=scheduler.run, args=(stop,), name="schedule")
+            loop.start()
+            while loop.is_alive() and not signals.received(timeout=1.0):
+                pass
+            stop.set()
+            loop.join()
             waiting = scheduler.running()
             if waiting:
                 self._say(f"stopping: waiting for {', '.join(waiting)} (again to exit now)")
             while not scheduler.wait(timeout=0.5):
-                if interrupted.count > 1:
-                    raise CommandError(f"stopped with {', '.join(scheduler.running())} unfinished")
+                if signals.received(timeout=0):
+                    self.stderr.write(f"stopped with {', '.join(scheduler.running())} unfinished")
+                    self.stdout.flush()
+                    self.stderr.flush()
+                    # Not sys.exit: the interpreter would wait for the threads a job started
+                    # (a sync's pool per region). The next start closes the runs left open.
+                    os._exit(1)
         self._say("stopped")
 
     def _say(self, line: str) -> None:
@@ -85,25 +96,20 @@ def _duration(seconds: float) -> str:
     return f"{seconds:g}s"
 
 
-class _StopOnSignals:
-    """SIGINT and SIGTERM set `stop`; the handlers before are restored on exit."""
+class _StopSignals:
+    """SIGINT and SIGTERM, taken synchronously: blocked in this thread and in every thread it
+    starts from here on, and read with sigtimedwait. A handler would have to run between two
+    bytecodes of the main thread, which may then hold the very lock that setting an Event
+    takes (a deadlock), or sleep through a signal the kernel gave to a job thread."""
 
-    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+    SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
-    def __init__(self, stop: threading.Event):
-        self.stop = stop
-        self.count = 0
-        self._before = {}
-
-    def _handle(self, signum, frame):
-        self.count += 1
-        self.stop.set()
+    def received(self, timeout: float) -> bool:
+        return signal.sigtimedwait(self.SIGNALS, timeout) is not None
 
     def __enter__(self):
-        for signum in self.SIGNALS:
-            self._before[signum] = signal.signal(signum, self._handle)
+        self._before = signal.pthread_sigmask(signal.SIG_BLOCK, self.SIGNALS)
         return self
 
     def __exit__(self, *exc):
-        for signum, handler in self._before.items():
-            signal.signal(signum, handler)
+        signal.pthread_sigmask(signal.SIG_SETMASK, self._before)
