@@ -77,20 +77,17 @@ def test_servers_die_with_a_killed_parent(tmp_path):
     assert _wait_gone(server_pid), "mariadbd outlived its killed parent"
 
 
-def test_many_servers_start_in_parallel_within_seconds(tmp_path):
+def test_six_servers_start_side_by_side_each_on_its_own_port(tmp_path):
+    # How long they take is bench/check_fleet.py's figure ("N servers started in …").
     ca = make_ca()
     specs = [
         ServerSpec(f"p{i}", certificate=make_server_cert([f"p{i}.fleet.test"], issuer=ca))
         for i in range(6)
     ]
-    started = time.monotonic()
     with Fleet(specs, base_dir=tmp_path) as fleet:
-        elapsed = time.monotonic() - started
         ports = {s.port for s in fleet}
         assert len(ports) == 6
         assert all(s.query("SELECT @@have_ssl")[0][0] == "YES" for s in fleet)
-    # Generous bound: this records that start-up is parallel, not a benchmark.
-    assert elapsed < 30, f"six servers took {elapsed:.1f}s"
 
 
 def test_a_kept_data_directory_outlives_a_restart_and_takes_new_passwords(tmp_path):
