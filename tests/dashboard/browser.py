@@ -4,10 +4,13 @@ their screenshots go: $TLSPOSTURE_ARTIFACTS_DIR/screenshots (default <repo>/arti
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
 import pytest
+
+from tests.dashboard.conftest import PASSWORD
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM_ARGS = [
@@ -94,3 +97,13 @@ def watch_csp(page) -> list[str]:
 
     page.on("console", on_console)
     return violations
+
+
+def log_in(page, site: str, next_path: str = "/", username: str = "dba") -> None:
+    """Open `next_path`, log in on the page it sends to, and land on `next_path` again."""
+    page.goto(site + next_path)
+    assert "/login/" in page.url  # every page asks for a login first
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(re.escape(site + next_path) + "$"))

@@ -12,7 +12,12 @@ import time_machine
 from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
-from tests.dashboard.browser import chromium, screenshot, watch_csp  # noqa: F401 - fixtures
+from tests.dashboard.browser import (  # noqa: F401 - fixtures
+    chromium,
+    log_in,
+    screenshot,
+    watch_csp,
+)
 from tests.dashboard.conftest import PASSWORD, build_world
 from tests.dashboard.fleet_endpoint import fleet_endpoint
 from tests.posture.builders import NOW
@@ -42,15 +47,6 @@ def site(live_site):
         yield live_site
 
 
-def _log_in(page, site: str, next_path: str = "/", username: str = "dba") -> None:
-    page.goto(site + next_path)
-    assert "/login/" in page.url  # every page asks for a login first
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(re.compile(re.escape(site + next_path) + "$"))
-
-
 def _rows(page) -> list[str]:
     return page.locator("#instance-table tbody td.col-identifier a").all_inner_texts()
 
@@ -60,7 +56,7 @@ def test_filter_sort_page_and_open_an_endpoint_with_htmx(site, chromium, screens
     page = context.new_page()
     violations = watch_csp(page)
     try:
-        _log_in(page, site, "/instances/")
+        log_in(page, site, "/instances/")
         assert len(_rows(page)) == 6
         screenshot(page, "1-instances")
 
@@ -119,7 +115,7 @@ def test_filters_and_paging_work_without_javascript(site, chromium, screenshot):
     )
     page = context.new_page()
     try:
-        _log_in(page, site, "/instances/")
+        log_in(page, site, "/instances/")
         page.click(".more-filters summary")
         page.select_option("#id_enforcement", "not-enforced")
         page.click("#filters button[type=submit]")
@@ -154,7 +150,7 @@ def test_check_now_shows_the_new_result_when_it_arrives(
     page = context.new_page()
     violations = watch_csp(page)
     try:
-        _log_in(page, live_site, f"/instances/{instance.pk}/")
+        log_in(page, live_site, f"/instances/{instance.pk}/")
         assert "never" in page.locator("#check-status").inner_text()
         page.click("#check-now")
         page.wait_for_selector("#check-status:has-text('Checking')")
@@ -184,7 +180,7 @@ def test_an_injected_inline_script_is_blocked(site, chromium):  # noqa: F811
     page = context.new_page()
     violations = watch_csp(page)
     try:
-        _log_in(page, site, "/instances/")
+        log_in(page, site, "/instances/")
         assert violations == []
 
         def inject(route, strip_policy: bool):
@@ -223,7 +219,7 @@ def test_the_admin_runs_under_the_policy(site, root, chromium):  # noqa: F811
     page = context.new_page()
     violations = watch_csp(page)
     try:
-        _log_in(page, site, "/", username="root")
+        log_in(page, site, "/", username="root")
         for path in ("/admin/", "/admin/checker/checkerprofile/add/", "/admin/axes/"):
             page.goto(site + path)
             page.wait_for_selector("#site-name")

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,12 @@ from dashboard.evidence import EVIDENCE_COLUMNS
 from dashboard.worklist import fix_first, in_fix_first_order
 from inventory.models import ACTIVE, DBInstance
 from posture.finding_report import open_findings
-from tests.dashboard.browser import chromium, screenshot, watch_csp  # noqa: F401 - fixtures
+from tests.dashboard.browser import (  # noqa: F401 - fixtures
+    chromium,
+    log_in,
+    screenshot,
+    watch_csp,
+)
 from tests.dashboard.conftest import PASSWORD, build_world
 from tests.posture.builders import NOW
 
@@ -67,14 +71,6 @@ def _pages(ids: dict[str, int]) -> dict[str, str]:
     }
 
 
-def _log_in(page, site: str) -> None:
-    page.goto(site + "/login/")
-    page.fill("#id_username", "dba")
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(re.compile(re.escape(site) + "/$"))
-
-
 def _overflow(page) -> tuple[int, int]:
     return page.evaluate("() => [document.scrollingElement.scrollWidth, window.innerWidth]")
 
@@ -86,7 +82,7 @@ def test_every_page_fits_without_sideways_scrolling(fleet, chromium, screenshot,
     page = context.new_page()
     violations = watch_csp(page)
     try:
-        _log_in(page, site)
+        log_in(page, site)
         too_wide = {}
         for name, path in _pages(ids).items():
             page.goto(site + path)
@@ -105,7 +101,7 @@ def test_phone_navigation_collapses_and_cards_put_the_grade_first(fleet, chromiu
     context = chromium.new_context(viewport={"width": 390, "height": 800})
     page = context.new_page()
     try:
-        _log_in(page, site)
+        log_in(page, site)
         nav = page.locator("header nav")
         assert not nav.is_visible()
         page.click("label.nav-toggle-label")
@@ -124,7 +120,7 @@ def test_desktop_instance_table_fits_with_a_sticky_endpoint_column(fleet, chromi
     context = chromium.new_context(viewport={"width": 1440, "height": 900})
     page = context.new_page()
     try:
-        _log_in(page, site)
+        log_in(page, site)
         page.goto(site + reverse("dashboard:instances"))
         table = page.locator("#instance-table table").bounding_box()
         assert table["x"] + table["width"] <= 1440
@@ -143,7 +139,7 @@ def test_the_fix_plan_and_the_worklist_order(fleet, chromium, screenshot, width)
     context = chromium.new_context(viewport={"width": WIDTHS[width], "height": 900})
     page = context.new_page()
     try:
-        _log_in(page, site)
+        log_in(page, site)
         shown = page.locator("#fix-first .endpoint").all_inner_texts()
         assert shown == expected["fix_first"]
         page.goto(site + reverse("dashboard:findings") + "?per_page=250")
@@ -180,7 +176,7 @@ def test_the_evidence_export_has_the_audit_columns(fleet, chromium):  # noqa: F8
     context = chromium.new_context(viewport={"width": 1440, "height": 900}, accept_downloads=True)
     page = context.new_page()
     try:
-        _log_in(page, site)
+        log_in(page, site)
         page.goto(site + reverse("dashboard:evidence"))
         with page.expect_download() as download:
             page.click("a:has-text('CSV')")

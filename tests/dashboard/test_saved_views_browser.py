@@ -11,7 +11,12 @@ import time_machine
 from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
-from tests.dashboard.browser import chromium, screenshot, watch_csp  # noqa: F401 - fixtures
+from tests.dashboard.browser import (  # noqa: F401 - fixtures
+    chromium,
+    log_in,
+    screenshot,
+    watch_csp,
+)
 from tests.dashboard.conftest import PASSWORD, build_world
 from tests.posture.builders import NOW
 
@@ -26,14 +31,6 @@ def site(live_server, transactional_db):
         yield live_server.url
 
 
-def _log_in(page, site: str) -> None:
-    page.goto(site + "/instances/")
-    page.fill("#id_username", "dba")
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(re.compile(re.escape(site) + "/instances/$"))
-
-
 def _rows(page) -> list[str]:
     return sorted(page.locator("#instance-table tbody td.col-identifier a").all_inner_texts())
 
@@ -46,7 +43,7 @@ def test_save_after_an_htmx_filter_change_apply_and_delete(site, chromium, scree
     page = context.new_page()
     violations = watch_csp(page)
     try:
-        _log_in(page, site)
+        log_in(page, site, "/instances/")
         with page.expect_response(
             lambda r: "grade=C" in r.url and r.request.headers.get("hx-request")
         ):
@@ -79,7 +76,7 @@ def test_save_without_javascript_on_a_phone(site, chromium, screenshot):  # noqa
     )
     page = context.new_page()
     try:
-        _log_in(page, site)
+        log_in(page, site, "/instances/")
         page.select_option("#id_grade", "C")
         page.click("#filters button[type=submit]")
         page.wait_for_url(re.compile(r"grade=C"))
