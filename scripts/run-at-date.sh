@@ -25,7 +25,8 @@ export FAKETIME_DONT_FAKE_MONOTONIC=1
 # libfaketime turns on its "monotonic fix" by itself on this glibc: pthread_cond_timedwait then
 # returns early, and Python's GIL wait becomes a busy loop of futex calls (a process with a few
 # threads spent most of its time in the kernel; a threaded live server crawled). The monotonic
-# clock is not faked here, so the fix has nothing to fix (README, "The clock").
+# clock is not faked here, so the fix has nothing to fix (README, "The clock"). Chromium alone
+# runs on the faked monotonic clock, and with the fix (tests/dashboard/browser.py, browser_env).
 export FAKETIME_FORCE_MONOTONIC_FIX=0
 export PYTHONPATH="$root/scripts/faketime${PYTHONPATH:+:$PYTHONPATH}"
 
